@@ -1,0 +1,1 @@
+"""Command-line entry points: `zfs-sync-run` and `zfs-sync-wizard`."""

@@ -1,0 +1,103 @@
+"""Snapshot inventory: what one side holds, parsed from one `zfs get` (pure).
+
+`zfs get -Hp -r -o name,property,value guid,createtxg,creation DATASET` gives
+exact integers on zfs-fuse and OpenZFS alike (zfs-fuse's `zfs list` has no
+-p), so one command per side lists every dataset and snapshot of a job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+PROPERTIES = ("guid", "createtxg", "creation")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str  # the part after "@"
+    guid: int
+    createtxg: int
+    creation: int = 0
+
+
+@dataclass
+class Dataset:
+    name: str
+    guid: int = 0
+    snapshots: list[Snapshot] = field(default_factory=list)
+    props: dict[str, str] = field(default_factory=dict)
+
+    def by_guid(self) -> dict[int, Snapshot]:
+        return {s.guid: s for s in self.snapshots}
+
+    def snapshot(self, name: str) -> Snapshot | None:
+        return next((s for s in self.snapshots if s.name == name), None)
+
+
+Inventory = dict[str, Dataset]
+
+
+def get_argv(dataset: str, recursive: bool, extra: Sequence[str] = ()) -> list[str]:
+    props = ",".join(list(PROPERTIES) + list(extra))
+    argv = ["zfs", "get", "-Hp"]
+    if recursive:
+        argv.append("-r")
+    else:
+        argv += ["-d", "1"]  # the dataset and its own snapshots only
+    return argv + ["-o", "name,property,value", props, dataset]
+
+
+def parse(text: str) -> Inventory:
+    """Datasets (with their snapshots sorted oldest first) from `zfs get -Hp` output."""
+    datasets: Inventory = {}
+    snaps: dict[str, dict[str, dict[str, str]]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            raise ValueError(f"unexpected line from zfs get: {line!r}")
+        name, prop, value = parts
+        fs, at, snap = name.partition("@")
+        if "#" in fs:
+            continue  # bookmarks are listed by their own command
+        ds = datasets.setdefault(fs, Dataset(fs))
+        if at:
+            snaps.setdefault(fs, {}).setdefault(snap, {})[prop] = value
+        elif prop == "guid":
+            ds.guid = _int(value)
+        else:
+            ds.props[prop] = value
+    for fs, by_name in snaps.items():
+        found = [
+            Snapshot(
+                n,
+                _int(p.get("guid")),
+                _int(p.get("createtxg")),
+                _int(p.get("creation")),
+            )
+            for n, p in by_name.items()
+        ]
+        datasets[fs].snapshots = sorted(found, key=lambda s: (s.createtxg, s.name))
+    return datasets
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def children(inv: Inventory, root: str) -> list[str]:
+    """`root` and the datasets below it, parents before children."""
+    return sorted(
+        (n for n in inv if n == root or n.startswith(root + "/")),
+        key=lambda n: (n.count("/"), n),
+    )
+
+
+def relocate(name: str, src_root: str, dst_root: str) -> str:
+    """The destination name of source dataset `name`."""
+    return dst_root + name[len(src_root) :]

@@ -1,0 +1,57 @@
+"""Prerequisites: which programs each side needs, and which package has them.
+
+The programs are read off the job's own pipeline stages, so the check can
+never drift from what a run starts.  A missing program is an error naming
+the host and the package to install; nothing is ever installed for you.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+
+from .pipeline import Stage
+from .ssh import Endpoint
+
+PACKAGES = {
+    "zfs": "zfsutils-linux (OpenZFS) or zfs-fuse",
+    "pv": "pv",
+    "mbuffer": "mbuffer",
+    "zstd": "zstd",
+    "lz4": "lz4",
+    "ssh": "openssh-client",
+}
+LOCAL = Endpoint()
+
+
+def package_for(program: str) -> str:
+    return PACKAGES.get(program, program)
+
+
+def needed(stages: Sequence[Stage]) -> dict[Endpoint, set[str]]:
+    """Programs each endpoint needs to run these stages (ssh on this machine for remote ones)."""
+    need: dict[Endpoint, set[str]] = {}
+    for stage in stages:
+        need.setdefault(stage.endpoint, set()).add(stage.argv[0])
+        if not stage.endpoint.is_local:
+            need.setdefault(LOCAL, set()).add("ssh")
+    return need
+
+
+def missing_locally(programs: set[str]) -> list[str]:
+    return sorted(p for p in programs if shutil.which(p) is None)
+
+
+def remote_probe(programs: set[str]) -> str:
+    """A shell line that prints `missing NAME` for each program not on PATH."""
+    names = " ".join(sorted(programs))
+    return f'for p in {names}; do command -v "$p" >/dev/null 2>&1 || echo "missing $p"; done'
+
+
+def parse_probe(output: str) -> list[str]:
+    return sorted(line.split(" ", 1)[1] for line in output.splitlines() if line.startswith("missing "))
+
+
+def message(host: str, missing: Sequence[str]) -> str:
+    items = "; ".join(f"'{p}' (package {package_for(p)})" for p in missing)
+    return f"missing on {host}: {items}. Install it there and run again; nothing was changed."

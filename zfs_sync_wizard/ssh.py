@@ -1,0 +1,75 @@
+"""SSH endpoints and the ssh command lines that reach them (pure).
+
+One master connection per host per run: every ssh argv carries the same
+ControlPath in a private directory, the first command opens the master
+(ControlMaster=auto) and `close_argv` ends it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+DEFAULT_PORT = 22
+CONNECT_TIMEOUT = 15
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one side of a job lives: this machine (host None) or an SSH host."""
+
+    host: str | None = None
+    user: str | None = None
+    port: int = DEFAULT_PORT
+    ssh_key: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.host is None
+
+    @property
+    def target(self) -> str:
+        return f"{self.user}@{self.host}" if self.user else str(self.host)
+
+    @property
+    def label(self) -> str:
+        """How messages name this side."""
+        if self.is_local:
+            return "localhost"
+        return self.target if self.port == DEFAULT_PORT else f"{self.target}:{self.port}"
+
+
+def ssh_argv(endpoint: Endpoint, control_dir: str | None, extra: Sequence[str] = ()) -> list[str]:
+    """The `ssh ... host` prefix; the remote command is appended by the caller."""
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT}"]
+    argv += ["-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"]
+    if endpoint.port != DEFAULT_PORT:
+        argv += ["-p", str(endpoint.port)]
+    if endpoint.ssh_key:
+        argv += ["-i", endpoint.ssh_key, "-o", "IdentitiesOnly=yes"]
+    if control_dir:
+        argv += [
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            f"ControlPath={control_dir}/%C",
+            "-o",
+            "ControlPersist=60",
+        ]
+    argv += list(extra)
+    argv.append(endpoint.target)  # validated: never starts with "-"
+    return argv
+
+
+def remote_argv(endpoint: Endpoint, control_dir: str | None, command: str) -> list[str]:
+    """Run one shell command line on the endpoint."""
+    return ssh_argv(endpoint, control_dir) + [command]
+
+
+def close_argv(endpoint: Endpoint, control_dir: str) -> list[str]:
+    return ssh_argv(endpoint, control_dir, extra=["-O", "exit"])
+
+
+def quote(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(a) for a in argv)
