@@ -1,0 +1,98 @@
+"""Helpers for integration tests: write jobs, run the product on a host,
+compare datasets across hosts, and inject faults into real programs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import yaml
+
+RUN = [sys.executable, "-m", "zfs_sync_wizard.cli.run"]
+
+
+class Product:
+    """zfs-sync-run as installed on one sandbox host, with its own config and state dirs."""
+
+    def __init__(self, host, base: Path):
+        self.host = host
+        self.config = base / "config"
+        self.state = base / "state"
+        (self.config / "jobs").mkdir(parents=True, exist_ok=True)
+
+    def job(self, name: str, mapping: dict) -> Path:
+        path = self.config / "jobs" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(mapping, sort_keys=False))
+        return path
+
+    def run(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+        argv = RUN + ["--config-dir", str(self.config), "--state-dir", str(self.state), *args]
+        return self.host.run(argv, check=False, timeout=timeout)
+
+    def start(self, *args: str, timeout: int = 120) -> Background:
+        """Start a run in a thread (for lock tests); `.wait()` gives its result."""
+        return Background(lambda: self.run(*args, timeout=timeout))
+
+
+class Background:
+    def __init__(self, call):
+        self.result = None
+        self.thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self.thread.start()
+
+    def _run(self, call) -> None:
+        self.result = call()
+
+    def wait(self, timeout: float = 180) -> subprocess.CompletedProcess:
+        self.thread.join(timeout)
+        assert self.result is not None, "background run did not finish"
+        return self.result
+
+
+def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, (
+        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    assert result.stdout == "" and result.stderr == "", "a successful run prints nothing"
+    return result
+
+
+def mount(host, dataset: str) -> None:
+    host.run(["zfs", "mount", dataset], check=False)
+
+
+def assert_same(src, src_ds: str, dst, dst_ds: str) -> dict:
+    """Both sides hold the same snapshots (by GUID) and the same files."""
+    src_snaps, dst_snaps = src.snapshots(src_ds), dst.snapshots(dst_ds)
+    assert src_snaps and dst_snaps == src_snaps
+    mount(dst, dst_ds)
+    assert dst.checksum(dst_ds) == src.checksum(src_ds)
+    return dst_snaps
+
+
+def snapshot(host, dataset: str, name: str) -> None:
+    host.run(["zfs", "snapshot", f"{dataset}@{name}"])
+
+
+def wrap_command(host, path: str, script: str) -> None:
+    """Replace `path` on `host` only by a shell script; "$REAL" runs the real program.
+
+    The original is bind-mounted aside inside the host's private mount
+    namespace and restored by `unwrap_command` (or the host reset).
+    """
+    name = Path(path).name
+    host.sh(
+        'set -e; mkdir -p /run/zsw-wrap; real=/run/zsw-wrap/real-"$1"; wrapper=/run/zsw-wrap/"$1"; '
+        'touch "$real"; mount --bind "$2" "$real"; '
+        'printf "#!/bin/sh\\nREAL=%s\\n%s\\n" "$real" "$3" > "$wrapper"; chmod +x "$wrapper"; '
+        'mount --bind "$wrapper" "$2"',
+        name,
+        path,
+        script,
+    )
+
+
+def unwrap_command(host, path: str) -> None:
+    host.sh('umount "$1"; umount /run/zsw-wrap/real-"$(basename "$1")"', path)
