@@ -62,6 +62,15 @@ class CommandFailed(ZswError):
         super().__init__(f"command failed on {host} (exit {exit_code}): {command}{detail}")
 
 
+class ConnectionFailed(CommandFailed):
+    """ssh itself failed (exit 255): unreachable, refused, authentication, host key."""
+
+    def __init__(self, host: str, command: str, exit_code: int, stderr: str):
+        super().__init__(host, command, exit_code, stderr)
+        reason = " ".join(line.strip() for line in stderr.strip().splitlines()[-3:]) or "no message"
+        self.args = (f"ssh to {host} failed (exit {exit_code}): {reason}\n  command: {command}",)
+
+
 class StageFailed(ZswError):
     """A pipeline stage failed: names the stage, its host and its command."""
 

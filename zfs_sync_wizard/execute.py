@@ -21,7 +21,7 @@ from typing import Callable
 import sh
 
 from . import pipeline as pl
-from .errors import CommandFailed, Interrupted, PrerequisiteError, StageFailed
+from .errors import CommandFailed, ConnectionFailed, Interrupted, PrerequisiteError, StageFailed
 from .prereqs import package_for
 from .ssh import Endpoint, close_argv, quote, remote_argv
 
@@ -101,7 +101,7 @@ class Executor:
         result = Result(_text(stdout), _text(stderr), status)
         if check and status != 0:
             if not endpoint.is_local and status == SSH_ERROR:
-                raise CommandFailed(f"{endpoint.label} (ssh)", quote(argv), status, result.stderr)
+                raise ConnectionFailed(endpoint.label, quote(argv), status, result.stderr)
             raise CommandFailed(endpoint.label, shown, status, result.stderr)
         return result
 

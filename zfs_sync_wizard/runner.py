@@ -15,7 +15,7 @@ from datetime import datetime
 
 from . import inventory, planning, prereqs, retention, zfscmd
 from . import pipeline as pl
-from .errors import CommandFailed, PrerequisiteError, StageFailed, VerificationFailed
+from .errors import CommandFailed, ConnectionFailed, PrerequisiteError, StageFailed, VerificationFailed
 from .execute import Executor
 from .job import Job
 from .progress import Progress
@@ -118,7 +118,7 @@ def _list(ex: Executor, endpoint: Endpoint, dataset: str, recursive: bool, requi
     try:
         result = ex.run(endpoint, inventory.get_argv(dataset, recursive), changes=False)
     except CommandFailed as exc:
-        if "does not exist" in exc.stderr and not exc.host.endswith("(ssh)"):
+        if "does not exist" in exc.stderr and not isinstance(exc, ConnectionFailed):
             if required:
                 raise CommandFailed(
                     exc.host, exc.command, exc.status, f"source dataset {dataset} does not exist"
@@ -178,7 +178,7 @@ def _transfer(job: Job, ex: Executor, pair: Pair, outcome: Outcome, progress: Pr
     src, dst = _endpoints(job)
     try:
         if plan.rollback:
-            log.warning(
+            log.info(
                 "%s: rolling back to @%s, destroying %s",
                 pair.destination,
                 plan.rollback.to,
