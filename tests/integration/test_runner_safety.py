@@ -89,7 +89,7 @@ def test_modified_destination_names_receive_and_the_way_out(hosts, media):
 
 
 def test_no_common_snapshot_is_refused_and_nothing_overwritten(hosts, media):
-    src, dst = hosts.src, hosts.dst
+    dst = hosts.dst
     dst.run(["zfs", "create", "backup/media"])
     dst.write_file("backup/media", "precious.txt", b"not from the source\n")
     snapshot(dst, "backup/media", "theirs")
@@ -100,37 +100,25 @@ def test_no_common_snapshot_is_refused_and_nothing_overwritten(hosts, media):
     assert dst.props("backup") == before
 
 
-def test_failing_send_is_reported_as_the_send_stage(hosts, media):
-    wrap_command(
-        hosts.src,
-        "/usr/sbin/zfs",
-        '[ "$1" = send ] && { echo "cannot send: injected failure" >&2; exit 1; }; exec "$REAL" "$@"',
-    )
+@pytest.mark.parametrize(
+    ("side", "subcommand", "where", "command"),
+    [
+        ("src", "send", "localhost", "zfs send tank/media@zsw_media_"),
+        ("dst", "receive", "root@{address}", "zfs receive -u backup/media"),
+    ],
+)
+def test_failing_zfs_stage_is_named_with_its_host_and_command(hosts, media, side, subcommand, where, command):
+    host = getattr(hosts, side)
+    fail = f'[ "$1" = {subcommand} ] && {{ echo "cannot {subcommand}: injected failure" >&2; exit 1; }}'
+    wrap_command(host, "/usr/sbin/zfs", fail + '; exec "$REAL" "$@"')
     try:
         result = media.run("media")
     finally:
-        unwrap_command(hosts.src, "/usr/sbin/zfs")
+        unwrap_command(host, "/usr/sbin/zfs")
     assert result.returncode == 1
-    assert "stage 'zfs send' failed on localhost (exit 1): zfs send tank/media@zsw_media_" in result.stderr
-    assert "injected failure" in result.stderr
-
-
-def test_failing_receive_is_reported_as_the_receive_stage_on_the_destination(hosts, media):
-    wrap_command(
-        hosts.dst,
-        "/usr/sbin/zfs",
-        '[ "$1" = receive ] && { echo "cannot receive: injected failure" >&2; exit 1; }; exec "$REAL" "$@"',
-    )
-    try:
-        result = media.run("media")
-    finally:
-        unwrap_command(hosts.dst, "/usr/sbin/zfs")
-    assert result.returncode == 1
-    assert (
-        f"stage 'zfs receive' failed on root@{hosts.dst.address} (exit 1): zfs receive -u backup/media"
-        in result.stderr
-    )
-    assert "injected failure" in result.stderr
+    where = where.format(address=hosts.dst.address)
+    assert f"stage 'zfs {subcommand}' failed on {where} (exit 1): {command}" in result.stderr
+    assert f"cannot {subcommand}: injected failure" in result.stderr
 
 
 def test_failing_remote_mbuffer_is_blamed_not_the_receive(hosts, media):
