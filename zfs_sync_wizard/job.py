@@ -77,6 +77,12 @@ def _check_key(v):
     return v
 
 
+def _check_path(v):
+    if not isinstance(v, str) or not v.startswith(("/", "~")) or "\n" in v:
+        raise ValueError("expected an absolute file path")
+    return v
+
+
 def _check_cron(v):
     if not isinstance(v, str) or not croniter.is_valid(v):
         raise ValueError("expected a cron expression of five fields, e.g. '0 2 * * *' (02:00 daily)")
@@ -110,6 +116,7 @@ _SIDE = {
     "host": (_optional(_check_host), None),
     "port": (_check_port, DEFAULT_PORT),
     "ssh_key": (_optional(_check_key), None),
+    "known_hosts": (_optional(_check_path), None),
 }
 SCHEMA: dict[str, Any] = {
     "version": (_check_version, 1),
@@ -260,7 +267,7 @@ def _endpoint(side: dict) -> Endpoint:
     if side["host"] is None:
         return Endpoint()
     user, host = names.host(side["host"])
-    return Endpoint(host=host, user=user, port=side["port"], ssh_key=side["ssh_key"])
+    return Endpoint(host, user, side["port"], side["ssh_key"], side["known_hosts"])
 
 
 def _build(s: dict, name: str, where: str) -> Job:

@@ -23,6 +23,7 @@ class Endpoint:
     user: str | None = None
     port: int = DEFAULT_PORT
     ssh_key: str | None = None
+    known_hosts: str | None = None  # a known_hosts file of its own, else ssh's default
 
     @property
     def is_local(self) -> bool:
@@ -48,6 +49,8 @@ def ssh_argv(endpoint: Endpoint, control_dir: str | None, extra: Sequence[str] =
         argv += ["-p", str(endpoint.port)]
     if endpoint.ssh_key:
         argv += ["-i", endpoint.ssh_key, "-o", "IdentitiesOnly=yes"]
+    if endpoint.known_hosts:
+        argv += ["-o", f"UserKnownHostsFile={endpoint.known_hosts}"]
     if control_dir:
         argv += [
             "-o",
