@@ -1,0 +1,54 @@
+"""How many commands a run issues: a deterministic guard against per-dataset
+listing (the field's top performance complaint), not a timing test."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from .replication import Product, ok
+
+pytestmark = pytest.mark.timeout(300)
+CHILDREN = 12
+
+
+def commands_of_last_run(product: Product, job: str) -> Counter:
+    text = (product.state / "logs" / f"{job}.log").read_text()
+    last = text[text.rindex("run started") :]
+    kinds = Counter()
+    for line in last.splitlines():
+        m = re.search(r" DEBUG (?:\[[^\]]+\] )?(pipeline: zfs send|zfs \w+|for p in)", line)
+        if m:
+            kinds[m.group(1)] += 1
+    return kinds
+
+
+def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "tank/media"])
+    for i in range(CHILDREN):
+        src.run(["zfs", "create", f"tank/media/show{i}"])
+    product = Product(src, tmp_path)
+    job = {
+        "source": {"dataset": "tank/media", "recursive": True},
+        "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
+    }
+    product.job("many", job)
+    datasets = CHILDREN + 1
+
+    ok(product.run("many"))
+    first = commands_of_last_run(product, "many")
+    # listing both sides, the new snapshot's GUIDs, and the destination after receiving
+    assert first["zfs get"] == 4
+    assert first["zfs snapshot"] == 1  # one recursive, atomic snapshot
+    assert first["pipeline: zfs send"] == datasets
+    assert first["for p in"] == 1  # one prerequisite probe for the remote side
+
+    ok(product.run("many"))
+    second = commands_of_last_run(product, "many")
+    assert second["zfs get"] == 4
+    assert second["pipeline: zfs send"] == datasets
+    assert second["zfs destroy"] == 2 * datasets  # the previous replication snapshot, on both sides
+    assert len(dst.snapshots("backup/media/show3")) == 1
