@@ -93,7 +93,8 @@ class Executor:
             self._remotes.add(endpoint)
         cmd = _resolve(argv[0], "localhost")
         try:
-            done = cmd(*argv[1:], _ok_code=range(256), _tty_out=False, _in=os.devnull, _return_cmd=True)
+            with open(os.devnull, "rb") as nothing:  # a str _in would be sent as data
+                done = cmd(*argv[1:], _ok_code=range(256), _tty_out=False, _in=nothing, _return_cmd=True)
             status = done.exit_code
             stdout, stderr = done.stdout, done.stderr
         except sh.SignalException as exc:
@@ -115,13 +116,14 @@ class Executor:
                 self._remotes.add(p.endpoint)
         tails = [deque(maxlen=200) for _ in procs]
         running = []
+        nothing = open(os.devnull, "rb")  # the first stage's stdin: a str _in would be sent as data
         try:
             previous = None
             for i, (proc, cmd) in enumerate(zip(procs, commands)):
                 is_pv = proc.stages[0].name == "pv" and not proc.remote
                 collect = _collector(tails[i], on_pv_line if is_pv else None)
                 kwargs = {"_bg": True, "_bg_exc": False, "_ok_code": range(256), "_err": collect}
-                kwargs["_in"] = previous if previous is not None else os.devnull
+                kwargs["_in"] = previous if previous is not None else nothing
                 if i < len(procs) - 1:
                     kwargs["_piped"] = True
                 else:
@@ -132,6 +134,8 @@ class Executor:
         except KeyboardInterrupt:
             _kill_all(running)
             raise Interrupted("interrupted during transfer; the next run continues from here") from None
+        finally:
+            nothing.close()
         failure = _blame(_stage_statuses(procs, statuses, tails))
         if failure:
             raise failure

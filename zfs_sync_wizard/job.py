@@ -83,14 +83,19 @@ def _check_path(v):
     return v
 
 
+CRON_SHORTCUTS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
+
+
 def _check_cron(v):
-    if not isinstance(v, str) or not croniter.is_valid(v):
+    # exactly five fields: a sixth would become part of the command in a crontab line
+    fields_ok = isinstance(v, str) and (len(v.split()) == 5 or v.strip() in CRON_SHORTCUTS)
+    if not fields_ok or not croniter.is_valid(v):
         raise ValueError("expected a cron expression of five fields, e.g. '0 2 * * *' (02:00 daily)")
     return v
 
 
 def _check_version(v):
-    if v != 1:
+    if type(v) is not int or v != 1:
         raise ValueError("expected 1 (the only job file version)")
     return v
 
@@ -196,16 +201,17 @@ def _validate(data: Any, schema: dict[str, Any], where: str, path: str, partial:
             out[key] = spec[0](value)
         except ValueError as exc:
             raise ConfigError(where, f"{keypath}: {exc}") from None
-    if not partial:
-        for key, spec in schema.items():
-            keypath = f"{path}.{key}" if path else key
-            if isinstance(spec, dict):
-                out[key] = _validate(out.get(key, {}), spec, where, keypath, partial)
-            elif key not in out:
-                if spec[1] is REQUIRED:
-                    raise ConfigError(where, f"{keypath}: missing (required)")
-                out[key] = copy.deepcopy(spec[1])
-    return out
+    if partial:
+        return out
+    for key, spec in schema.items():
+        keypath = f"{path}.{key}" if path else key
+        if isinstance(spec, dict):
+            out[key] = _validate(out.get(key, {}), spec, where, keypath, partial)
+        elif key not in out:
+            if spec[1] is REQUIRED:
+                raise ConfigError(where, f"{keypath}: missing (required)")
+            out[key] = copy.deepcopy(spec[1])
+    return {key: out[key] for key in schema}  # schema order, for dump()
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -293,9 +299,19 @@ def _build(s: dict, name: str, where: str) -> Job:
     )
 
 
+_THIS_MACHINE = ("localhost", "127.0.0.1", "::1")
+
+
+def _machine(endpoint: Endpoint) -> tuple:
+    """Which machine an endpoint is, as far as names tell (for the overlap check)."""
+    if endpoint.is_local or endpoint.host.lower() in _THIS_MACHINE:
+        return (None, None)
+    return (endpoint.host.lower().rstrip("."), endpoint.port)
+
+
 def _check_not_overlapping(job: Job, where: str) -> None:
     src, dst = job.source, job.destination
-    if (src.endpoint.host, src.endpoint.port) != (dst.endpoint.host, dst.endpoint.port):
+    if _machine(src.endpoint) != _machine(dst.endpoint):
         return
     if names.is_inside(dst.dataset, src.dataset) or names.is_inside(src.dataset, dst.dataset):
         raise ConfigError(

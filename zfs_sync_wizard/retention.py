@@ -10,6 +10,7 @@ only once a newer common one exists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -30,8 +31,10 @@ def prunable(
     stem: str, source: Sequence[Snapshot], destination: Sequence[Snapshot], keep: int
 ) -> tuple[list[str], list[str]]:
     """(source names, destination names) of replication snapshots to destroy."""
-    ours_src = [s for s in source if s.name.startswith(stem)]
-    ours_dst = [s for s in destination if s.name.startswith(stem)]
+    # the whole name, not just the stem: job "home" must not take "home_offsite"'s snapshots
+    ours = re.compile(re.escape(stem) + r"\d{8}T\d{6}Z(\.\d+)?")
+    ours_src = [s for s in source if ours.fullmatch(s.name)]
+    ours_dst = [s for s in destination if ours.fullmatch(s.name)]
     dst_guids = {s.guid for s in ours_dst}
     common = next((s for s in reversed(ours_src) if s.guid in dst_guids), None)
     if common is None:

@@ -1,0 +1,249 @@
+"""planning: a table of snapshot situations in a tiny notation (after zrepl's diff_test.go).
+
+A side is written "name:guid:createtxg,..." oldest first; None is an absent
+destination dataset, "" one without snapshots.  A plan is summarised as
+  "full @a; -I @a @c"                    sends, in order
+  "rollback @a destroying x,y; -I @a @c -F"
+  "up to date @b"
+  or the conflict class name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from zfs_sync_wizard import planning
+from zfs_sync_wizard.inventory import Snapshot
+from zfs_sync_wizard.planning import Policy
+
+DEFAULT = Policy()
+ROLLBACK = Policy(rollback=True)
+DIRECT = Policy(incremental="direct")
+NEWEST = Policy(initial="newest")
+DIRECT_ROLLBACK = Policy(incremental="direct", rollback=True)
+
+
+def snaps(text: str | None) -> list[Snapshot] | None:
+    if text is None:
+        return None
+    out = []
+    for item in filter(None, text.split(",")):
+        name, guid, txg = item.split(":")
+        out.append(Snapshot(name, int(guid), int(txg)))
+    return out
+
+
+def summary(plan: planning.Plan) -> str:
+    if isinstance(plan, planning.Conflict):
+        return plan.kind
+    if isinstance(plan, planning.UpToDate):
+        return f"up to date @{plan.common}"
+    parts = []
+    if plan.rollback:
+        parts.append(f"rollback @{plan.rollback.to} destroying {','.join(plan.rollback.destroys)}")
+    for send in plan.sends:
+        if send.base is None:
+            text = f"full @{send.target}"
+        else:
+            text = f"{'-I' if send.intermediate else '-i'} @{send.base} @{send.target}"
+        parts.append(text + (" -F" if send.force else ""))
+    return "; ".join(parts)
+
+
+ABC = "a:1:100,b:2:200,c:3:300"
+
+CASES = [
+    # id, source, destination, policy, destination_modified, expected
+    # -- nothing to send
+    ("no source, no destination", "", None, DEFAULT, False, "NoSourceSnapshots"),
+    ("no source, empty destination", "", "", DEFAULT, False, "NoSourceSnapshots"),
+    ("no source, destination has some", "", "a:1:10", ROLLBACK, False, "NoSourceSnapshots"),
+    # -- initial replication into an absent destination
+    ("initial single snapshot", "a:1:100", None, DEFAULT, False, "full @a"),
+    ("initial single snapshot, newest", "a:1:100", None, NEWEST, False, "full @a"),
+    ("initial oldest then -I", ABC, None, DEFAULT, False, "full @a; -I @a @c"),
+    ("initial oldest then -i", ABC, None, DIRECT, False, "full @a; -i @a @c"),
+    ("initial newest only", ABC, None, NEWEST, False, "full @c"),
+    ("initial two snapshots", "a:1:100,b:2:200", None, DEFAULT, False, "full @a; -I @a @b"),
+    ("initial ignores destination_modified", ABC, None, DEFAULT, True, "full @a; -I @a @c"),
+    # -- destination exists but holds nothing usable
+    ("destination without snapshots", ABC, "", DEFAULT, False, "NoCommonSnapshot"),
+    ("destination without snapshots, rollback allowed", ABC, "", ROLLBACK, False, "NoCommonSnapshot"),
+    ("no common snapshot", ABC, "x:9:10,y:8:20", DEFAULT, False, "NoCommonSnapshot"),
+    ("no common snapshot, rollback allowed", ABC, "x:9:10", ROLLBACK, False, "NoCommonSnapshot"),
+    ("no common snapshot, modified", ABC, "x:9:10", ROLLBACK, True, "NoCommonSnapshot"),
+    # GUIDs, not names: same names with other GUIDs share nothing
+    ("same names, other guids", ABC, "a:7:10,b:8:20,c:9:30", DEFAULT, False, "NoCommonSnapshot"),
+    ("same names, other guids, rollback", ABC, "a:7:10,b:8:20,c:9:30", ROLLBACK, False, "NoCommonSnapshot"),
+    # -- up to date
+    ("up to date", ABC, "a:1:10,b:2:20,c:3:30", DEFAULT, False, "up to date @c"),
+    ("up to date, older ones pruned", ABC, "c:3:30", DEFAULT, False, "up to date @c"),
+    ("up to date, destination has newer extras", ABC, "c:3:30,x:9:40", DEFAULT, False, "up to date @c"),
+    ("up to date, modified", ABC, "c:3:30", DEFAULT, True, "up to date @c"),
+    ("up to date, newest renamed on destination", ABC, "a:1:10,zz:3:30", DEFAULT, False, "up to date @c"),
+    # -- incremental
+    ("incremental -I", ABC, "a:1:10", DEFAULT, False, "-I @a @c"),
+    ("incremental -i", ABC, "a:1:10", DIRECT, False, "-i @a @c"),
+    ("incremental from newest shared", ABC + ",d:4:400", "a:1:10,b:2:20", DEFAULT, False, "-I @b @d"),
+    ("newest shared skips a gap", ABC + ",d:4:400", "a:1:10,c:3:30", DEFAULT, False, "-I @c @d"),
+    ("destination pruned older", ABC, "b:2:20", DEFAULT, False, "-I @b @c"),
+    ("older extra on destination is harmless", ABC, "x:9:5,b:2:20", DEFAULT, False, "-I @b @c"),
+    ("renamed common keeps the source name", ABC, "renamed:2:20", DEFAULT, False, "-I @b @c"),
+    ("newest policy does not matter once shared", ABC, "a:1:10", NEWEST, False, "-I @a @c"),
+    # -- destination diverged: newer snapshots after the common one
+    ("diverged", ABC, "a:1:10,x:9:20,y:8:30", DEFAULT, False, "Diverged"),
+    ("diverged, direct", ABC, "a:1:10,x:9:20", DIRECT, False, "Diverged"),
+    (
+        "diverged, rollback allowed",
+        ABC,
+        "a:1:10,x:9:20,y:8:30",
+        ROLLBACK,
+        False,
+        "rollback @a destroying x,y; -I @a @c -F",
+    ),
+    (
+        "diverged, rollback allowed, direct",
+        ABC,
+        "a:1:10,x:9:20",
+        DIRECT_ROLLBACK,
+        False,
+        "rollback @a destroying x; -i @a @c -F",
+    ),
+    (
+        "diverged from a renamed common",
+        ABC,
+        "old:1:10,x:9:20",
+        ROLLBACK,
+        False,
+        "rollback @old destroying x; -I @a @c -F",
+    ),
+    (
+        "only snapshots newer than the common are destroyed",
+        ABC,
+        "p:8:5,a:1:10,b:2:20,x:9:30",
+        ROLLBACK,
+        False,
+        "rollback @b destroying x; -I @b @c -F",
+    ),
+    ("same name, other guid, after the common", ABC, "a:1:10,b:99:20", DEFAULT, False, "Diverged"),
+    (
+        "same name, other guid, after the common, rollback",
+        ABC,
+        "a:1:10,b:99:20",
+        ROLLBACK,
+        False,
+        "rollback @a destroying b; -I @a @c -F",
+    ),
+    ("diverged and modified", ABC, "a:1:10,x:9:20", DEFAULT, True, "Diverged"),
+    (
+        "diverged and modified, rollback",
+        ABC,
+        "a:1:10,x:9:20",
+        ROLLBACK,
+        True,
+        "rollback @a destroying x; -I @a @c -F",
+    ),
+    # -- destination written to since its newest snapshot
+    ("modified", ABC, "a:1:10", DEFAULT, True, "TargetModified"),
+    ("modified, direct", ABC, "b:2:20", DIRECT, True, "TargetModified"),
+    ("modified, rollback allowed", ABC, "a:1:10", ROLLBACK, True, "-I @a @c -F"),
+    ("modified, rollback allowed, direct", ABC, "b:2:20", DIRECT_ROLLBACK, True, "-i @b @c -F"),
+    ("not modified, rollback allowed: no force", ABC, "a:1:10", ROLLBACK, False, "-I @a @c"),
+]
+
+
+@pytest.mark.parametrize(
+    "source, destination, policy, modified, expected",
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_plan_table(source, destination, policy, modified, expected):
+    result = planning.plan(snaps(source), snaps(destination), policy, destination_modified=modified)
+    assert summary(result) == expected
+
+
+def test_case_ids_are_unique():
+    ids = [case[0] for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_sends_carry_target_guids():
+    initial = planning.plan(snaps(ABC), None, DEFAULT)
+    assert [(s.target, s.target_guid, s.kind) for s in initial.sends] == [
+        ("a", 1, "full"),
+        ("c", 3, "incremental"),
+    ]
+    assert initial.rollback is None
+    incremental = planning.plan(snaps(ABC), snaps("a:1:10"), DEFAULT)
+    assert incremental.sends == (planning.Send("c", "a", True, False, 3),)
+
+
+def test_initial_sends_are_never_forced():
+    initial = planning.plan(snaps(ABC), None, ROLLBACK, destination_modified=True)
+    assert not any(s.force for s in initial.sends)
+
+
+def test_diverged_message_names_the_common_and_the_extra_snapshots():
+    result = planning.plan(snaps(ABC), snaps("a:1:10,x:9:20,y:8:30"), DEFAULT)
+    assert isinstance(result, planning.Diverged)
+    assert "newer than the last common snapshot @a: @x, @y." in result.message
+    assert planning.ROLLBACK_HINT in result.message
+    assert result.source == ("a", "b", "c")
+    assert result.destination == ("a", "x", "y")
+
+
+def test_rollback_lists_exactly_the_newer_destination_snapshots():
+    result = planning.plan(snaps(ABC), snaps("p:8:5,a:1:10,q:7:15,b:2:20,x:9:30,y:6:40"), ROLLBACK)
+    assert result.rollback == planning.Rollback("b", ("x", "y"))
+    assert result.sends == (planning.Send("c", "b", True, True, 3),)
+
+
+def test_target_modified_message():
+    result = planning.plan(snaps(ABC), snaps("a:1:10"), DEFAULT, destination_modified=True)
+    assert isinstance(result, planning.TargetModified)
+    assert "modified since its newest snapshot @a" in result.message
+    assert result.message.endswith(planning.ROLLBACK_HINT)
+    assert (result.source, result.destination) == (("a", "b", "c"), ("a",))
+
+
+@pytest.mark.parametrize(
+    "source, destination, kind, fragment",
+    [
+        ("", "a:1:10", "NoSourceSnapshots", "the source has no snapshots to send"),
+        (ABC, "", "NoCommonSnapshot", "exists but holds no snapshot"),
+        (ABC, "x:9:10", "NoCommonSnapshot", "no snapshot in common"),
+    ],
+)
+def test_conflict_messages_and_sides(source, destination, kind, fragment):
+    result = planning.plan(snaps(source), snaps(destination), DEFAULT)
+    assert result.kind == kind
+    assert isinstance(result, planning.Conflict)
+    assert fragment in result.message
+    assert result.source == tuple(s.name for s in snaps(source))
+    assert result.destination == tuple(s.name for s in snaps(destination))
+
+
+def test_describe_shows_both_sides():
+    result = planning.plan(snaps(ABC), snaps("x:9:10"), DEFAULT)
+    text = planning.describe(result, "tank/data", "backup:backup/data")
+    lines = text.splitlines()
+    assert lines[0].startswith("tank/data -> backup:backup/data: source and destination have no snapshot")
+    assert lines[1] == "  source snapshots:      @a, @b, @c"
+    assert lines[2] == "  destination snapshots: @x"
+
+
+def test_describe_shows_the_newest_and_counts_the_rest():
+    conflict = planning.NoCommonSnapshot("m", tuple("abcdefg"), ())
+    lines = planning.describe(conflict, "s", "d", shown=3).splitlines()
+    assert lines == [
+        "s -> d: m",
+        "  source snapshots:      ... 4 older, @e, @f, @g",
+        "  destination snapshots: (none)",
+    ]
+
+
+def test_describe_default_shows_five():
+    conflict = planning.Diverged("m", tuple("abcde"), tuple("abcdef"))
+    lines = planning.describe(conflict, "s", "d").splitlines()
+    assert lines[1] == "  source snapshots:      @a, @b, @c, @d, @e"
+    assert lines[2] == "  destination snapshots: ... 1 older, @b, @c, @d, @e, @f"

@@ -1,0 +1,211 @@
+"""retention: replication snapshot names and which of them to prune.
+
+Sides are written "name:guid,..." oldest first (createtxg follows the order).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from zfs_sync_wizard import retention
+from zfs_sync_wizard.inventory import Snapshot
+
+STEM = "zsw_job_"
+
+
+def snaps(text: str) -> list[Snapshot]:
+    out = []
+    for txg, item in enumerate(filter(None, text.split(",")), start=1):
+        name, guid = item.split(":")
+        out.append(Snapshot(name, int(guid), txg * 10))
+    return out
+
+
+def j(n: int) -> str:
+    """The job's n-th replication snapshot name."""
+    return f"zsw_job_2024010{n}T000000Z"
+
+
+def side(*items: tuple[str, int]) -> str:
+    return ",".join(f"{name}:{guid}" for name, guid in items)
+
+
+# -- snapshot_name
+
+
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        (datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "zsw_job_20240102T030405Z"),
+        (datetime(2024, 1, 2, 3, 4, 5, 999999, tzinfo=timezone.utc), "zsw_job_20240102T030405Z"),
+        # local times are converted to UTC, across the date line too
+        (datetime(2024, 1, 2, 1, 0, 0, tzinfo=timezone(timedelta(hours=2))), "zsw_job_20240101T230000Z"),
+        (datetime(2023, 12, 31, 20, 0, 0, tzinfo=timezone(timedelta(hours=-5))), "zsw_job_20240101T010000Z"),
+    ],
+)
+def test_snapshot_name_is_utc(now, expected):
+    assert retention.snapshot_name(STEM, now) == expected
+
+
+NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+BASE = "zsw_job_20240102T030405Z"
+
+
+@pytest.mark.parametrize(
+    "taken, expected",
+    [
+        (set(), BASE),
+        ({"other"}, BASE),
+        ({BASE}, BASE + ".2"),
+        ({BASE, BASE + ".2"}, BASE + ".3"),
+        ({BASE, BASE + ".3"}, BASE + ".2"),
+        ({BASE + ".2"}, BASE),
+    ],
+)
+def test_snapshot_name_is_unique(taken, expected):
+    assert retention.snapshot_name(STEM, NOW, taken) == expected
+
+
+def test_snapshot_name_starts_with_the_stem():
+    assert retention.snapshot_name("nightly_home_", NOW, {"nightly_home_20240102T030405Z"}).startswith(
+        "nightly_home_"
+    )
+
+
+# -- prunable
+
+CASES = [
+    # id, source, destination, keep, (source to destroy, destination to destroy)
+    ("nothing at all", "", "", 1, ([], [])),
+    ("no common: nothing pruned", side((j(1), 1), (j(2), 2)), side(("x", 9)), 0, ([], [])),
+    ("no common, empty destination", side((j(1), 1), (j(2), 2)), "", 0, ([], [])),
+    ("only common: kept", side((j(1), 1)), side((j(1), 1)), 0, ([], [])),
+    (
+        "older ones go on both sides",
+        side((j(1), 1), (j(2), 2), (j(3), 3)),
+        side((j(1), 1), (j(2), 2), (j(3), 3)),
+        1,
+        ([j(1), j(2)], [j(1), j(2)]),
+    ),
+    (
+        "keep 0 still keeps the common",
+        side((j(1), 1), (j(2), 2)),
+        side((j(1), 1), (j(2), 2)),
+        0,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "keep honoured",
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        3,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "keep larger than the count",
+        side((j(1), 1), (j(2), 2)),
+        side((j(1), 1), (j(2), 2)),
+        10,
+        ([], []),
+    ),
+    (
+        "newest common kept even when keep would drop it",
+        side((j(1), 1), (j(2), 2), (j(3), 3)),
+        side((j(1), 1), (j(2), 2)),
+        1,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "snapshot newer than the common is not pruned",
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        side((j(1), 1), (j(2), 2)),
+        0,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "user and sanoid snapshots untouched",
+        side(("manual", 10), (j(1), 1), ("autosnap_2024-01-01_daily", 11), (j(2), 2)),
+        side(("manual", 10), (j(1), 1), ("autosnap_2024-01-01_daily", 11), (j(2), 2)),
+        0,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "another job's snapshots untouched",
+        side(("zsw_other_20240101T000000Z", 20), (j(1), 1), ("zsw_other_20240102T000000Z", 21), (j(2), 2)),
+        side(("zsw_other_20240101T000000Z", 20), (j(1), 1), ("zsw_other_20240102T000000Z", 21), (j(2), 2)),
+        0,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "a common user snapshot is not a base for pruning",
+        side((j(1), 1), ("manual", 10), (j(2), 2)),
+        side((j(1), 1), ("manual", 10)),
+        0,
+        ([], []),
+    ),
+    (
+        "destination side computed on its own list",
+        side((j(1), 1), (j(2), 2), (j(3), 3)),
+        side((j(2), 2), (j(3), 3)),
+        1,
+        ([j(1), j(2)], [j(2)]),
+    ),
+    (
+        "source already pruned, destination still has old ones",
+        side((j(3), 3), (j(4), 4)),
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        1,
+        ([j(3)], [j(1), j(2), j(3)]),
+    ),
+    (
+        "keep counts each side separately",
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        side((j(1), 1), (j(3), 3)),
+        2,
+        ([j(1), j(2)], []),  # the destination's two newest are j1 and j3
+    ),
+    (
+        "matched by guid: a renamed copy is the common",
+        side((j(1), 1), (j(2), 2)),
+        side((j(1), 1), (j(9), 2)),
+        0,
+        ([j(1)], [j(1)]),
+    ),
+    (
+        "matched by guid: same name with another guid is not common",
+        side((j(1), 1), (j(2), 2)),
+        side((j(1), 1), (j(2), 99)),
+        0,
+        ([], []),  # j1 is the common, so nothing is older than it
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "source, destination, keep, expected",
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_prunable(source, destination, keep, expected):
+    assert retention.prunable(STEM, snaps(source), snaps(destination), keep) == tuple(expected)
+
+
+def test_prunable_never_lists_the_newest_common():
+    source = snaps(side(*((j(n), n) for n in range(1, 8))))
+    destination = snaps(side(*((j(n), n) for n in (1, 3, 5))))
+    for keep in range(0, 5):
+        src, dst = retention.prunable(STEM, source, destination, keep)
+        assert j(5) not in src and j(5) not in dst
+        assert all(name.startswith(STEM) for name in src + dst)
+
+
+def test_a_job_whose_name_extends_ours_is_left_alone():
+    # two jobs replicate the same source: "job" (stem zsw_job_) and "job_offsite" (stem zsw_job_offsite_)
+    other = [f"zsw_job_offsite_2024010{n}T000000Z" for n in (1, 2)]
+    source = snaps(side((other[0], 20), (j(1), 1), (other[1], 21), (j(2), 2)))
+    destination = snaps(side((j(1), 1), (j(2), 2)))
+    src, dst = retention.prunable(STEM, source, destination, 0)
+    assert src == [j(1)]  # zsw_job_offsite_... (the other job's incremental base) must stay
+    assert dst == [j(1)]
