@@ -25,6 +25,10 @@ def commands_of_last_run(product: Product, job: str) -> Counter:
     return kinds
 
 
+def connections(host) -> int:
+    return host.sshd_log.read_text().count("Accepted publickey")
+
+
 def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, tmp_path):
     src, dst = hosts.src, hosts.dst
     src.run(["zfs", "create", "tank/media"])
@@ -38,7 +42,9 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
     product.job("many", job)
     datasets = CHILDREN + 1
 
+    accepted_before = connections(dst)
     ok(product.run("many"))
+    assert connections(dst) - accepted_before == 1  # one ssh master connection for the whole run
     first = commands_of_last_run(product, "many")
     # listing both sides, the new snapshot's GUIDs, and the destination after receiving
     assert first["zfs get"] == 4

@@ -167,6 +167,7 @@ def _boot(dirs: SandboxDirs, host: FuseHost) -> None:
     zfs_fuse = host.spawn(["zfs-fuse", "--no-daemon", "--no-kstat-mount"], log=hdir / "zfs-fuse.log")
     (hdir / "zfs-fuse.pid").write_text(f"{zfs_fuse.pid}\n")
     _wait_for_daemon(host, "zfs-fuse", zfs_fuse, hdir / "zfs-fuse.log", lambda: _zfs_answers(host))
+    host.sshd_log = hdir / "sshd.log"  # tests count connections in it
     sshd = host.spawn(
         ["/usr/sbin/sshd", "-D", "-f", str(hdir / "sshd_config"), "-E", str(hdir / "sshd.log")],
         log=hdir / "sshd.log",

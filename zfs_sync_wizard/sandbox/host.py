@@ -48,6 +48,7 @@ class Host:
         self.ssh_port = ssh_port
         self.client_key = client_key
         self.known_hosts = known_hosts
+        self.sshd_log: Path | None = None  # where the host's sshd logs (VERBOSE), once started
         self.altroot = altroot
         self.image_dir = image_dir
         self.repo_root = repo_root
