@@ -90,6 +90,12 @@ def _int(value: str | None) -> int:
         return 0
 
 
+def bare(inv: Inventory, name: str) -> bool:
+    """An existing dataset with no snapshots and no children (maybe empty: look inside)."""
+    ds = inv.get(name)
+    return ds is not None and not ds.snapshots and not any(n.startswith(name + "/") for n in inv)
+
+
 def children(inv: Inventory, root: str) -> list[str]:
     """`root` and the datasets below it, parents before children."""
     return sorted(

@@ -9,7 +9,7 @@ it.  Snapshots are matched by GUID, never by name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 from .inventory import Snapshot
@@ -91,12 +91,15 @@ def plan(
     destination: Sequence[Snapshot] | None,
     policy: Policy,
     destination_modified: bool = False,
+    destination_empty: bool = False,
 ) -> Plan:
     """Plan one dataset.
 
     `destination` is None when the destination dataset does not exist.
     `destination_modified` is True when the destination has been written to
     since its newest snapshot (OpenZFS `written` > 0; unknown on zfs-fuse).
+    `destination_empty` is True when an existing destination without
+    snapshots holds no data and no children, so receiving over it loses nothing.
     """
     if not source:
         return NoSourceSnapshots(
@@ -107,6 +110,9 @@ def plan(
     newest = source[-1]
     if destination is None:
         return Transfer(_initial(source, policy))
+    if not destination and destination_empty:
+        first, *rest = _initial(source, policy)
+        return Transfer((replace(first, force=True), *rest))
     if not destination:
         return NoCommonSnapshot(
             "the destination dataset exists but holds no snapshot: a full receive would overwrite it. "

@@ -8,6 +8,7 @@ same path, runs only the read-only listings and prints the rest.
 from __future__ import annotations
 
 import logging
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -84,14 +85,15 @@ def _run(job: Job, opts: Options, ex: Executor, echo) -> Outcome:
     if job.take_snapshots:
         taken = retention.snapshot_name(job.snapshot_stem, opts.now or datetime.now(), _names(src_inv))
         _add_snapshot(src_inv, job.source.dataset, taken, NOT_TAKEN_GUID)
-    pairs = _plan(job, src_inv, dst_inv, policy)
+    empties = {n for n in dst_inv if inventory.bare(dst_inv, n) and _holds_no_files(ex, dst, n)}
+    pairs = _plan(job, src_inv, dst_inv, policy, empties)
     if opts.dry_run:
         echo(describe(job, pairs, taken))
     if taken and any(isinstance(p.plan, planning.Transfer) for p in pairs):
         ex.run(src, zfscmd.snapshot(job.source.dataset, taken, job.recursive), changes=True)
         if not opts.dry_run:
             _refresh_taken(ex, src, job, src_inv, taken)
-            pairs = _plan(job, src_inv, dst_inv, policy)
+            pairs = _plan(job, src_inv, dst_inv, policy, empties)
     outcome = Outcome()
     _ensure_parent(ex, dst, job.destination.dataset, dst_inv)
     progress = Progress(enabled=opts.progress and not opts.dry_run)
@@ -150,14 +152,25 @@ def _refresh_taken(ex: Executor, src: Endpoint, job: Job, src_inv, taken: str) -
             src_inv[name].snapshots = [s for s in src_inv[name].snapshots if s.name != snap.name] + [snap]
 
 
-def _plan(job: Job, src_inv, dst_inv, policy) -> list:
+def _plan(job: Job, src_inv, dst_inv, policy, empties: set) -> list:
     pairs = []
     for name in inventory.children(src_inv, job.source.dataset):
         target = inventory.relocate(name, job.source.dataset, job.destination.dataset)
         dst = dst_inv.get(target)
-        result = planning.plan(src_inv[name].snapshots, dst.snapshots if dst else None, policy)
+        snaps = dst.snapshots if dst else None
+        result = planning.plan(src_inv[name].snapshots, snaps, policy, destination_empty=target in empties)
         pairs.append(Pair(name, target, result))
     return pairs
+
+
+def _holds_no_files(ex: Executor, endpoint: Endpoint, dataset: str) -> bool:
+    """A destination made by hand but never written to can be received over safely."""
+    ds = shlex.quote(dataset)
+    probe = (
+        f'[ "$(zfs get -H -o value mounted {ds})" = yes ] && '
+        f'[ -z "$(ls -A "$(zfs get -H -o value mountpoint {ds})")" ] && echo empty'
+    )
+    return ex.shell(endpoint, probe, check=False).stdout.strip() == "empty"
 
 
 def _ensure_parent(ex: Executor, dst: Endpoint, dataset: str, dst_inv) -> None:

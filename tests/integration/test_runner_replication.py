@@ -140,3 +140,22 @@ def test_source_without_snapshots_and_take_false_is_an_error(hosts, tmp_path):
     assert result.returncode == 1
     assert "the source has no snapshots to send" in result.stderr
     assert "does not exist" in dst.run(["zfs", "list", "backup/media"], check=False).stderr
+
+
+def test_an_empty_existing_destination_is_filled_but_one_with_data_is_not(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    product = Product(src, tmp_path)
+    product.job("media", push_job(dst))
+    dst.run(["zfs", "create", "backup/media"])  # made by hand, still empty (mounted)
+    ok(product.run("media"))
+    assert_same(src, "tank/media", dst, "backup/media")
+
+    dst.run(["zfs", "create", "backup/other"])
+    dst.write_random("backup/other", "keep-me.bin", 512 << 10)
+    before = dst.props("backup/other")
+    product.job("other", push_job(dst, destination={"dataset": "backup/other"}))
+    refused = product.run("other")
+    assert refused.returncode == 1
+    assert "exists but holds no snapshot" in refused.stderr
+    assert dst.props("backup/other") == before

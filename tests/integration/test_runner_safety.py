@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import time
 
 import pytest
 
-from .replication import Product, ok, snapshot, unwrap_command, wrap_command
+from .replication import Product, assert_same, ok, snapshot, unwrap_command, wrap_command
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -185,3 +188,23 @@ def test_invalid_job_file_exits_2_naming_file_and_key(hosts, media):
     assert result.returncode == 2
     assert f"{bad}: transfer.compresion: unknown key (allowed: compression," in result.stderr
     assert both_sides(hosts) == before
+
+
+def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
+    job = media.config / "jobs" / "media.yaml"
+    job.write_text(job.read_text() + "transfer:\n  bandwidth_limit: 20k\n")  # ~10 s for 200 KiB
+    running = media.start("media")
+    lock = media.state / "locks" / "media.lock"
+    deadline = time.time() + 30
+    while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)  # inside the transfer
+    os.kill(int(lock.read_text()), signal.SIGTERM)
+    stopped = running.wait()
+    assert stopped.returncode == 130, stopped.stderr
+    assert "interrupted" in stopped.stderr
+    assert json.loads((media.state / "runs" / "media.json").read_text())["result"] == "interrupted"
+
+    job.write_text(job.read_text().replace("bandwidth_limit: 20k", "bandwidth_limit: null"))
+    ok(media.run("media"))
+    assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")

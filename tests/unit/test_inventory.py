@@ -208,3 +208,16 @@ def test_relocate(name, src_root, dst_root, expected):
 )
 def test_get_argv(dataset, recursive, extra, expected):
     assert inventory.get_argv(dataset, recursive, extra) == expected
+
+
+@pytest.mark.parametrize(
+    "lines, name, bare",
+    [
+        (["backup/m\tguid\t5"], "backup/m", True),
+        (["backup/m\tguid\t5", "backup/m@s\tguid\t1"], "backup/m", False),  # has a snapshot
+        (["backup/m\tguid\t5", "backup/m/c\tguid\t6"], "backup/m", False),  # has a child
+        ([], "backup/m", False),  # does not exist
+    ],
+)
+def test_bare(lines, name, bare):
+    assert inventory.bare(inventory.parse("\n".join(lines)), name) is bare

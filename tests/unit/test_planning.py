@@ -247,3 +247,22 @@ def test_describe_default_shows_five():
     lines = planning.describe(conflict, "s", "d").splitlines()
     assert lines[1] == "  source snapshots:      @a, @b, @c, @d, @e"
     assert lines[2] == "  destination snapshots: ... 1 older, @b, @c, @d, @e, @f"
+
+
+@pytest.mark.parametrize(
+    "source, policy, expected",
+    [
+        (ABC, DEFAULT, "full @a -F; -I @a @c"),
+        (ABC, planning.Policy(initial="newest"), "full @c -F"),
+        ("a:1:10", DEFAULT, "full @a -F"),
+    ],
+)
+def test_empty_existing_destination_is_received_over(source, policy, expected):
+    result = planning.plan(snaps(source), [], policy, destination_empty=True)
+    assert summary(result) == expected
+
+
+def test_existing_destination_with_data_and_no_snapshot_is_a_conflict():
+    result = planning.plan(snaps(ABC), [], DEFAULT, destination_empty=False)
+    assert isinstance(result, planning.NoCommonSnapshot)
+    assert "exists but holds no snapshot" in result.message
