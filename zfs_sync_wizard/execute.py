@@ -199,12 +199,14 @@ def _stage_statuses(procs, statuses, tails) -> list:
             index += 1
             continue
         marks, lines = pl.markers(tail)
-        if status == SSH_ERROR:
+        # 255, or ssh killed by a signal: the connection failed, the remote stages' fate is unknown
+        ssh_failed = status == SSH_ERROR or status < 0
+        if ssh_failed:
             ssh_stage = pl.Stage(f"ssh to {proc.endpoint.label}", proc.argv)
             out.append(StageStatus(-1, ssh_stage, status, lines))
         for offset, stage in enumerate(proc.stages):
             last = offset == len(proc.stages) - 1
-            stage_status = (0 if status == SSH_ERROR else status) if last else marks.get(index, 0)
+            stage_status = (0 if ssh_failed else status) if last else marks.get(index, 0)
             out.append(StageStatus(index, stage, stage_status, lines))
             index += 1
     return out

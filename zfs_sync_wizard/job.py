@@ -133,11 +133,15 @@ SCHEMA: dict[str, Any] = {
         "bandwidth_limit": (_optional(_check_size), None),
         "incremental": (_choice("intermediate", "direct"), "intermediate"),
         "initial": (_choice("oldest", "newest"), "oldest"),
+        "raw": (_choice("auto", "always", "never"), "auto"),
+        "retries": (_check_count, 3),
+        "retry_delay": (_check_count, 30),
     },
     "snapshots": {
         "take": (_check_bool, True),
         "prefix": (_check_prefix, "zsw"),
         "keep": (_check_count, 1),
+        "hold": (_check_bool, True),
     },
     "schedule": (_optional(_check_cron), None),
 }
@@ -164,9 +168,13 @@ class Job:
     bandwidth_limit: str | None
     incremental: str
     initial: str
+    raw: str
+    retries: int
+    retry_delay: int
     take_snapshots: bool
     snapshot_prefix: str
     keep: int
+    hold: bool
     schedule: str | None
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
@@ -178,6 +186,11 @@ class Job:
         if self.compression == "auto":
             return "zstd" if crosses_ssh else None
         return None if self.compression == "none" or not crosses_ssh else self.compression
+
+    @property
+    def hold_tag(self) -> str:
+        """The `zfs hold` tag that protects this job's incremental base."""
+        return f"zsw_{self.name}"
 
     @property
     def snapshot_stem(self) -> str:
@@ -290,9 +303,13 @@ def _build(s: dict, name: str, where: str) -> Job:
         bandwidth_limit=t["bandwidth_limit"],
         incremental=t["incremental"],
         initial=t["initial"],
+        raw=t["raw"],
+        retries=t["retries"],
+        retry_delay=t["retry_delay"],
         take_snapshots=snaps["take"],
         snapshot_prefix=snaps["prefix"],
         keep=snaps["keep"],
+        hold=snaps["hold"],
         schedule=s["schedule"],
         path=Path(where),
         settings=s,

@@ -38,18 +38,32 @@ def needed(stages: Sequence[Stage]) -> dict[Endpoint, set[str]]:
     return need
 
 
+SEND_MARK, RECEIVE_MARK = "zsw-probe:send", "zsw-probe:receive"
+
+
 def missing_locally(programs: set[str]) -> list[str]:
     return sorted(p for p in programs if shutil.which(p) is None)
 
 
-def remote_probe(programs: set[str]) -> str:
-    """A shell line that prints `missing NAME` for each program not on PATH."""
+def remote_probe(programs: set[str], usage: bool = False) -> str:
+    """A shell line that prints `missing NAME` for each program not on PATH and,
+    with `usage`, then the usage of zfs send and receive (for capabilities.parse)."""
     names = " ".join(sorted(programs))
-    return f'for p in {names}; do command -v "$p" >/dev/null 2>&1 || echo "missing $p"; done'
+    script = f'for p in {names}; do command -v "$p" >/dev/null 2>&1 || echo "missing $p"; done'
+    if usage:
+        script += f"; echo {SEND_MARK}; zfs send 2>&1; echo {RECEIVE_MARK}; zfs receive 2>&1; true"
+    return script
 
 
 def parse_probe(output: str) -> list[str]:
-    return sorted(line.split(" ", 1)[1] for line in output.splitlines() if line.startswith("missing "))
+    head = output.partition(SEND_MARK)[0]
+    return sorted(line.split(" ", 1)[1] for line in head.splitlines() if line.startswith("missing "))
+
+
+def parse_usage(output: str) -> tuple[str, str]:
+    """(zfs send usage, zfs receive usage) from a probe run with `usage`."""
+    send_usage, _, receive_usage = output.partition(SEND_MARK)[2].partition(RECEIVE_MARK)
+    return send_usage, receive_usage
 
 
 def message(host: str, missing: Sequence[str]) -> str:

@@ -21,7 +21,11 @@ class RunRecord:
     result: str = "running"  # ok, nothing-to-do, failed, interrupted, dry-run
     exit_code: int = 0
     bytes: int = 0
-    sent: list = field(default_factory=list)  # {"dataset", "snapshot", "kind", "bytes"}
+    estimated: int = 0  # what zfs send -nvP predicted, where the source can tell
+    sent: list = field(default_factory=list)  # {"dataset", "snapshot", "kind", "bytes", "estimated"}
+    retries: list = field(default_factory=list)  # transfer attempts that failed and were retried
+    aborted: list = field(default_factory=list)  # partial receives given up, with the reason
+    held: list = field(default_factory=list)  # snapshots held as the next incremental's base
     errors: list = field(default_factory=list)
     dry_run: bool = False
 

@@ -1,8 +1,9 @@
-"""One run of one job: check, list, plan, snapshot, send, verify, prune.
+"""One run of one job: check, list, resume, plan, snapshot, send, verify,
+hold, prune.
 
 The steps are the pure modules' (planning, retention, pipeline) put in
 order; every command goes through the Executor, so `--dry-run` walks the
-same path, runs only the read-only listings and prints the rest.
+same path, runs only the read-only commands and prints the rest.
 """
 
 from __future__ import annotations
@@ -11,114 +12,116 @@ import logging
 import shlex
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from . import inventory, planning, prereqs, retention, zfscmd
+from . import capabilities, finish, inventory, planning, prereqs, retention, zfscmd
 from . import pipeline as pl
-from .errors import CommandFailed, ConnectionFailed, PrerequisiteError, StageFailed, VerificationFailed
+from .errors import CommandFailed, ConnectionFailed, PrerequisiteError
 from .execute import Executor
 from .job import Job
 from .progress import Progress
+from .report import describe
+from .session import Options, Outcome, Session
 from .ssh import Endpoint
+from .transfer import Pair, resume_partials, run_pair
 
+__all__ = ["Options", "Outcome", "check", "run"]
 log = logging.getLogger("zfs_sync_wizard")
 NOT_TAKEN_GUID = -1  # a dry run's replication snapshot that does not exist yet
-
-
-@dataclass
-class Options:
-    dry_run: bool = False
-    rollback: bool = False
-    progress: bool = False  # draw a progress line on stderr (a terminal)
-    now: datetime | None = None
-
-
-@dataclass
-class Outcome:
-    sent: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-    bytes: int = 0
-    warnings: list = field(default_factory=list)
-
-
-@dataclass
-class Pair:
-    source: str
-    destination: str
-    plan: object
 
 
 def run(job: Job, opts: Options, echo=print) -> Outcome:
     control_dir = tempfile.mkdtemp(prefix="zsw-ssh-")
     ex = Executor(dry_run=opts.dry_run, control_dir=control_dir, echo=echo)
+    session = Session(job, opts, ex, progress=Progress(enabled=opts.progress and not opts.dry_run))
     try:
-        return _run(job, opts, ex, echo)
+        _run(session)
+        return session.outcome
     finally:
         ex.close()
         shutil.rmtree(control_dir, ignore_errors=True)
 
 
 def check(job: Job, ex: Executor) -> dict:
-    """Check every side has what the job's pipeline needs; returns {label: programs}."""
+    """Check every side has what the job's pipeline needs.
+
+    Returns {endpoint: (programs, Capabilities)}; one command per side.
+    """
     probe = planning.Send("b", "a")
-    stages = pl.build(zfscmd.send("x", probe), zfscmd.receive("y", probe), *_endpoints(job), _pl_options(job))
+    src, dst = job.source.endpoint, job.destination.endpoint
+    options = pl.Options(job.wire_compression, job.buffer, job.bandwidth_limit)
+    stages = pl.build(zfscmd.send("x", probe), zfscmd.receive("y", probe), src, dst, options)
     found = {}
     for endpoint, programs in prereqs.needed(stages).items():
-        if endpoint.is_local:
-            missing = prereqs.missing_locally(programs)
-        else:
-            missing = prereqs.parse_probe(ex.shell(endpoint, prereqs.remote_probe(programs)).stdout)
+        output = ex.shell(endpoint, prereqs.remote_probe(programs, usage="zfs" in programs)).stdout
+        missing = prereqs.parse_probe(output)
         if missing:
             raise PrerequisiteError(prereqs.message(endpoint.label, missing))
-        found[endpoint.label] = sorted(programs)
+        found[endpoint] = (sorted(programs), capabilities.parse(*prereqs.parse_usage(output)))
     return found
 
 
-def _run(job: Job, opts: Options, ex: Executor, echo) -> Outcome:
-    src, dst = _endpoints(job)
-    check(job, ex)
-    src_inv = _list(ex, src, job.source.dataset, job.recursive, required=True)
-    dst_inv = _list(ex, dst, job.destination.dataset, job.recursive, required=False)
+def _run(s: Session) -> None:
+    job, ex, opts = s.job, s.ex, s.opts
+    found = check(job, ex)
+    s.src_caps, s.dst_caps = found[s.src][1], found[s.dst][1]
+    _notice_no_resume(s)
+    src_inv = _list(s, s.src, job.source.dataset, required=True)
+    dst_inv = _list(s, s.dst, job.destination.dataset, required=False)
+    if resume_partials(s, src_inv, dst_inv) and not opts.dry_run:
+        dst_inv = _list(s, s.dst, job.destination.dataset, required=False)
     policy = planning.Policy(job.incremental, job.initial, job.rollback or opts.rollback)
     taken = None
     if job.take_snapshots:
         taken = retention.snapshot_name(job.snapshot_stem, opts.now or datetime.now(), _names(src_inv))
         _add_snapshot(src_inv, job.source.dataset, taken, NOT_TAKEN_GUID)
-    empties = {n for n in dst_inv if inventory.bare(dst_inv, n) and _holds_no_files(ex, dst, n)}
+    empties = {n for n in dst_inv if inventory.bare(dst_inv, n) and _holds_no_files(ex, s.dst, n)}
     pairs = _plan(job, src_inv, dst_inv, policy, empties)
     if opts.dry_run:
-        echo(describe(job, pairs, taken))
+        ex.echo(describe(job, pairs, taken))
     if taken and any(isinstance(p.plan, planning.Transfer) for p in pairs):
-        ex.run(src, zfscmd.snapshot(job.source.dataset, taken, job.recursive), changes=True)
+        ex.run(s.src, zfscmd.snapshot(job.source.dataset, taken, job.recursive), changes=True)
         if not opts.dry_run:
-            _refresh_taken(ex, src, job, src_inv, taken)
+            _refresh_taken(ex, s.src, src_inv, taken)
             pairs = _plan(job, src_inv, dst_inv, policy, empties)
-    outcome = Outcome()
-    _ensure_parent(ex, dst, job.destination.dataset, dst_inv)
-    progress = Progress(enabled=opts.progress and not opts.dry_run)
+    _ensure_parent(ex, s.dst, job.destination.dataset, dst_inv)
+    for pair in pairs:  # an empty destination is received over unmounted (zfs-fuse fails otherwise)
+        if pair.destination in empties and isinstance(pair.plan, planning.Transfer):
+            ex.run(s.dst, zfscmd.unmount(pair.destination), changes=True)
     for pair in pairs:
-        _transfer(job, ex, pair, outcome, progress)
+        run_pair(s, pair, src_inv[pair.source])
     if opts.dry_run:
-        after = _assume_arrived(dst_inv, pairs)
+        after = finish.assume_arrived(dst_inv, pairs)
+        arrived = [p for p in pairs if isinstance(p.plan, planning.Transfer) and p.plan.sends]
     else:
-        after = _list(ex, dst, job.destination.dataset, job.recursive, required=False)
-        _verify(pairs, after, outcome)
-    _prune(job, ex, src_inv, after, outcome)
-    return outcome
+        after = _list(s, s.dst, job.destination.dataset, required=False)
+        arrived = finish.verify(s, pairs, after)
+    finish.move_holds(s, arrived)
+    finish.prune(s, src_inv, after)
 
 
-def _endpoints(job: Job) -> tuple:
-    return job.source.endpoint, job.destination.endpoint
+def _notice_no_resume(s: Session) -> None:
+    """Said once a run, in the log and by --check; not printed, so cron stays quiet."""
+    if not s.resumable:
+        log.info("%s", no_resume_notice(s.src, s.dst))
 
 
-def _pl_options(job: Job, size: int | None = None) -> pl.Options:
-    return pl.Options(job.wire_compression, job.buffer, job.bandwidth_limit, size)
+def no_resume_notice(src: Endpoint, dst: Endpoint) -> str:
+    return (
+        f"no resumable transfers between {src.label} and {dst.label} (zfs receive -s / zfs send -t "
+        "missing, e.g. zfs-fuse): an interrupted transfer starts again from the last common snapshot"
+    )
 
 
-def _list(ex: Executor, endpoint: Endpoint, dataset: str, recursive: bool, required: bool):
+def _list(s: Session, endpoint: Endpoint, dataset: str, required: bool) -> inventory.Inventory:
+    extra = []
+    if endpoint == s.src and s.src_caps.raw:
+        extra.append("encryption")
+    if endpoint == s.dst and s.resumable:
+        extra.append("receive_resume_token")
+    recursive = s.job.recursive
     try:
-        result = ex.run(endpoint, inventory.get_argv(dataset, recursive), changes=False)
+        result = s.ex.run(endpoint, inventory.get_argv(dataset, recursive, extra), changes=False)
     except CommandFailed as exc:
         if "does not exist" in exc.stderr and not isinstance(exc, ConnectionFailed):
             if required:
@@ -142,9 +145,9 @@ def _add_snapshot(inv, root: str, name: str, guid: int) -> None:
             ds.snapshots = [s for s in ds.snapshots if s.name != name] + [inventory.Snapshot(name, guid, txg)]
 
 
-def _refresh_taken(ex: Executor, src: Endpoint, job: Job, src_inv, taken: str) -> None:
+def _refresh_taken(ex: Executor, src: Endpoint, src_inv, taken: str) -> None:
     """Learn the GUIDs of the snapshot just taken (one command for all datasets)."""
-    argv = ["zfs", "get", "-Hp", "-o", "name,property,value", "guid,createtxg,creation"]
+    argv = ["zfs", "get", "-Hp", "-o", "name,property,value", ",".join(inventory.PROPERTIES)]
     argv += [f"{name}@{taken}" for name in src_inv]
     fresh = inventory.parse(ex.run(src, argv, changes=False).stdout)
     for name, ds in fresh.items():
@@ -177,138 +180,3 @@ def _ensure_parent(ex: Executor, dst: Endpoint, dataset: str, dst_inv) -> None:
     parent = dataset.rpartition("/")[0]
     if dataset not in dst_inv and "/" in parent:
         ex.run(dst, zfscmd.create_parents(parent), changes=True)
-
-
-def _transfer(job: Job, ex: Executor, pair: Pair, outcome: Outcome, progress: Progress) -> None:
-    plan = pair.plan
-    if isinstance(plan, planning.Conflict):
-        outcome.errors.append(
-            planning.describe(plan, pair.source, f"{job.destination.endpoint.label}:{pair.destination}")
-        )
-        return
-    if not isinstance(plan, planning.Transfer):
-        return
-    src, dst = _endpoints(job)
-    try:
-        if plan.rollback:
-            log.info(
-                "%s: rolling back to @%s, destroying %s",
-                pair.destination,
-                plan.rollback.to,
-                ", ".join(plan.rollback.destroys),
-            )
-            ex.run(dst, zfscmd.rollback(pair.destination, plan.rollback.to), changes=True)
-        for step in plan.sends:
-            stages = pl.build(
-                zfscmd.send(pair.source, step),
-                zfscmd.receive(pair.destination, step),
-                src,
-                dst,
-                _pl_options(job),
-            )
-            if ex.dry_run:
-                ex.echo(pl.render(stages, ex.control_dir))
-                continue
-            with progress.stream(pair.source) as counter:
-                ex.pipeline(stages, counter)
-            outcome.bytes += counter.bytes
-            outcome.sent.append(
-                {"dataset": pair.source, "snapshot": step.target, "kind": step.kind, "bytes": counter.bytes}
-            )
-            if step.kind == "full" and job.readonly:
-                ex.run(dst, zfscmd.set_readonly(pair.destination), changes=True)
-    except StageFailed as exc:
-        outcome.errors.append(f"{pair.source} -> {pair.destination}: {_explain(exc)}")
-    except CommandFailed as exc:
-        outcome.errors.append(f"{pair.source} -> {pair.destination}: {exc}")
-
-
-def _explain(exc: StageFailed) -> str:
-    text = str(exc)
-    if exc.stage == "zfs receive" and "modified" in exc.stderr:
-        text += (
-            "\n  the destination changed since the last common snapshot; to discard those changes, "
-            + planning.ROLLBACK_HINT
-        )
-    return text
-
-
-def _assume_arrived(dst_inv, pairs) -> dict:
-    after = {name: replace(ds, snapshots=list(ds.snapshots)) for name, ds in dst_inv.items()}
-    for pair in pairs:
-        if isinstance(pair.plan, planning.Transfer) and pair.plan.sends:
-            ds = after.setdefault(pair.destination, inventory.Dataset(pair.destination))
-            txg = (ds.snapshots[-1].createtxg if ds.snapshots else 0) + 1
-            last = pair.plan.sends[-1]
-            ds.snapshots = ds.snapshots + [inventory.Snapshot(last.target, last.target_guid, txg)]
-    return after
-
-
-def _verify(pairs, after, outcome: Outcome) -> None:
-    """Confirm by GUID that every snapshot sent is on the destination."""
-    for pair in pairs:
-        if not isinstance(pair.plan, planning.Transfer):
-            continue
-        have = after.get(pair.destination)
-        guids = {s.guid for s in have.snapshots} if have else set()
-        for step in pair.plan.sends:
-            ok = any(s["dataset"] == pair.source and s["snapshot"] == step.target for s in outcome.sent)
-            if ok and step.target_guid not in guids:
-                outcome.errors.append(
-                    str(
-                        VerificationFailed(
-                            f"{pair.source}@{step.target} (guid {step.target_guid}) is not on the destination "
-                            f"{pair.destination} although zfs receive reported success"
-                        )
-                    )
-                )
-
-
-def _prune(job: Job, ex: Executor, src_inv, dst_inv, outcome: Outcome) -> None:
-    if not job.take_snapshots:
-        return
-    src, dst = _endpoints(job)
-    for name in inventory.children(src_inv, job.source.dataset):
-        target = inventory.relocate(name, job.source.dataset, job.destination.dataset)
-        dst_snaps = dst_inv[target].snapshots if target in dst_inv else []
-        old_src, old_dst = retention.prunable(job.snapshot_stem, src_inv[name].snapshots, dst_snaps, job.keep)
-        for endpoint, dataset, names in ((dst, target, old_dst), (src, name, old_src)):
-            for snap in names:
-                try:
-                    ex.run(endpoint, zfscmd.destroy_snapshot(dataset, snap), changes=True)
-                except CommandFailed as exc:
-                    outcome.warnings.append(
-                        f"could not prune {dataset}@{snap} on {endpoint.label}: {exc.stderr.strip()}"
-                    )
-
-
-def describe(job: Job, pairs, taken: str | None) -> str:
-    """The plan as `--dry-run` prints it before the commands."""
-    src, dst = _endpoints(job)
-    lines = [f"job {job.name}: {src.label}:{job.source.dataset} -> {dst.label}:{job.destination.dataset}"]
-    if taken:
-        lines.append(f"  replication snapshot: @{taken}{' (recursive)' if job.recursive else ''}")
-    for pair in pairs:
-        lines.append(f"  {pair.source} -> {pair.destination}: {_plan_text(pair.plan)}")
-    lines.append("commands:")
-    return "\n".join(lines)
-
-
-def _plan_text(plan) -> str:
-    if isinstance(plan, planning.UpToDate):
-        return f"up to date (@{plan.common})"
-    if isinstance(plan, planning.Conflict):
-        return f"CONFLICT {plan.kind}: {plan.message}"
-    parts = []
-    if plan.rollback:
-        parts.append(
-            f"roll back to @{plan.rollback.to} destroying {', '.join('@' + n for n in plan.rollback.destroys)}"
-        )
-    for step in plan.sends:
-        if step.base is None:
-            parts.append(f"full @{step.target}")
-        else:
-            parts.append(
-                f"incremental @{step.base} -> @{step.target} ({'-I' if step.intermediate else '-i'})"
-            )
-    return "; ".join(parts)

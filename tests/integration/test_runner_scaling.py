@@ -50,7 +50,7 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
     assert first["zfs get"] == 4
     assert first["zfs snapshot"] == 1  # one recursive, atomic snapshot
     assert first["pipeline: zfs send"] == datasets
-    assert first["for p in"] == 1  # one prerequisite probe for the remote side
+    assert first["for p in"] == 2  # one probe of programs and zfs features per side
 
     ok(product.run("many"))
     second = commands_of_last_run(product, "many")

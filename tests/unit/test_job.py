@@ -119,7 +119,8 @@ def test_every_key_sample_sets_every_schema_key():
     assert (job.recursive, job.readonly, job.rollback) == (True, False, True)
     assert (job.compression, job.buffer, job.bandwidth_limit) == ("lz4", "1G", "20M")
     assert (job.incremental, job.initial) == ("direct", "newest")
-    assert (job.take_snapshots, job.snapshot_prefix, job.keep) == (False, "nightly", 7)
+    assert (job.take_snapshots, job.snapshot_prefix, job.keep, job.hold) == (False, "nightly", 7, False)
+    assert (job.raw, job.retries, job.retry_delay) == ("never", 5, 7)
     assert job.schedule == "30 1 * * 1-5"
     assert job.snapshot_stem == "nightly_every_key_"
     assert job.wire_compression == "lz4"

@@ -14,7 +14,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .. import __version__, paths, records, runner
+import humanize
+
+from .. import __version__, capabilities, paths, records, runner
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..execute import Executor
 from ..job import Job, load_defaults, load_job
@@ -47,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--check", action="store_true", help="only check prerequisites and ssh on every side")
     p.add_argument(
+        "--status", action="store_true", help="show each job's last run and the snapshots it holds"
+    )
+    p.add_argument(
         "--rollback",
         action="store_true",
         help="allow rolling the destination back to the last common snapshot, destroying newer destination snapshots (names them first)",
@@ -68,7 +73,12 @@ def main(argv: list | None = None) -> int:
     state = paths.state_dir(args.state_dir)
     worst = ExitCode.OK
     for job in jobs:
-        code = _check_job(job) if args.check else _run_job(job, args, state)
+        if args.status:
+            code = _status(job, state)
+        elif args.check:
+            code = _check_job(job)
+        else:
+            code = _run_job(job, args, state)
         worst = max(worst, code, key=_SEVERITY.index)
         if code == ExitCode.INTERRUPTED:
             break
@@ -112,11 +122,34 @@ def _select_jobs(args) -> list:
 def _check_job(job: Job) -> ExitCode:
     ex = Executor()
     try:
-        for host, programs in runner.check(job, ex).items():
-            print(f"{job.name}: {host}: ok ({', '.join(programs)})")
+        found = runner.check(job, ex)
     except ZswError as exc:
         _error(exc, job)
         return exc.exit_code
+    for endpoint, (programs, _) in found.items():
+        print(f"{job.name}: {endpoint.label}: ok ({', '.join(programs)})")
+    src, dst = found[job.source.endpoint][1], found[job.destination.endpoint][1]
+    print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
+    return ExitCode.OK
+
+
+def _status(job: Job, state: Path) -> ExitCode:
+    last = records.last(state, job.name)
+    if not last:
+        print(f"{job.name}: never run")
+        return ExitCode.OK
+    size = humanize.naturalsize(last.get("bytes", 0), binary=True)
+    print(
+        f"{job.name}: last run {last['end'] or last['start']}: {last['result']} (exit {last['exit_code']}), {size} sent"
+    )
+    for snap in last.get("held", []):
+        print(
+            f"{job.name}: {snap} is held (zfs hold {job.hold_tag}) on both sides as the next incremental's base; "
+            f"'zfs destroy' reports 'dataset is busy' until a newer common snapshot exists "
+            f"(or release it: zfs release {job.hold_tag} SNAPSHOT)"
+        )
+    for error in last.get("errors", []):
+        print(f"{job.name}: error: {error}")
     return ExitCode.OK
 
 
@@ -132,7 +165,8 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
             log.info("run started%s", " (dry run)" if args.dry_run else "")
             opts = runner.Options(dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty())
             outcome = runner.run(job, opts)
-            record.sent, record.bytes = outcome.sent, outcome.bytes
+            record.sent, record.bytes, record.estimated = outcome.sent, outcome.bytes, outcome.estimated
+            record.retries, record.aborted, record.held = outcome.retries, outcome.aborted, outcome.held
             for warning in outcome.warnings:
                 log.warning("%s: %s", job.name, warning)
             for error in outcome.errors:

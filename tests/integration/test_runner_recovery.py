@@ -1,0 +1,65 @@
+"""Protection and recovery on real zfs-fuse hosts: holds on the incremental
+base, retries after an ssh drop. (Resumable receives need OpenZFS: see
+tests/openzfs.)"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from .replication import Product, assert_same, ok
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture
+def media(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "tank/media"])
+    src.write_random("tank/media", "movie.mkv", 300 << 10)
+    product = Product(src, tmp_path)
+    job = {
+        "source": {"dataset": "tank/media"},
+        "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
+    }
+    product.job("media", job)
+    return product
+
+
+def test_the_incremental_base_is_held_until_a_newer_common_snapshot_exists(hosts, media):
+    src, dst = hosts.src, hosts.dst
+    ok(media.run("media"))
+    (base,) = src.snapshots("tank/media")
+    refused = src.run(["zfs", "destroy", f"tank/media@{base}"], check=False)
+    assert refused.returncode != 0 and "dataset is busy" in refused.stderr
+    assert dst.run(["zfs", "destroy", f"backup/media@{base}"], check=False).returncode != 0
+
+    status = media.run("--status", "media")
+    assert status.returncode == 0
+    assert f"tank/media@{base} is held (zfs hold zsw_media) on both sides" in status.stdout
+
+    ok(media.run("media"))  # a newer common snapshot: the old base is released and pruned
+    (newer,) = src.snapshots("tank/media")
+    assert newer != base and dst.snapshots("backup/media") == src.snapshots("tank/media")
+    userrefs = src.run(["zfs", "get", "-H", "-o", "value", "userrefs", f"tank/media@{newer}"]).stdout.strip()
+    assert userrefs == "1"
+
+
+def test_an_ssh_drop_mid_transfer_is_retried_and_recorded(hosts, media):
+    job = media.config / "jobs" / "media.yaml"
+    job.write_text(job.read_text() + "transfer:\n  bandwidth_limit: 50k\n  retry_delay: 1\n")
+    running = media.start("media")
+    killed = ""
+    deadline = time.time() + 30
+    while not killed and time.time() < deadline:  # the data connection, not the master or the remote side
+        time.sleep(0.3)
+        killed = hosts.src.sh("pgrep -f '^[^ ]*/ssh .*zfs receive -u' || true").stdout.strip()
+    assert killed, "the transfer's ssh never started"
+    hosts.src.sh(f"kill -KILL {killed.split()[0]}")
+    ok(running.wait())
+    record = json.loads((media.state / "runs" / "media.json").read_text())
+    assert len(record["retries"]) == 1
+    assert "attempt 1 failed, retrying in 1 s: ssh to root@" in record["retries"][0]
+    assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")
