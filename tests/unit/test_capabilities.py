@@ -1,0 +1,68 @@
+"""capabilities: features read off each side's zfs usage text."""
+
+from __future__ import annotations
+
+import pytest
+
+from zfs_sync_wizard import capabilities
+
+# verbatim from zfs-fuse 0.7.0 (Debian 12)
+FUSE_SEND = "missing snapshot argument\nusage:\n\tsend [-RDp] [-[iI] snapshot] <snapshot>\n\nFor the property list, run: zfs set|get\n"
+FUSE_RECEIVE = "missing snapshot argument\nusage:\n\treceive [-vnF] <filesystem|volume|snapshot>\n\treceive [-vnF] -d <filesystem>\n"
+# OpenZFS 2.x
+OPENZFS_SEND = (
+    "missing snapshot argument\nusage:\n"
+    "\tsend [-DLPbcehnpsVvw] [-i|-I snapshot]\n"
+    "\t     [-R [-X dataset[,dataset]...]]     <snapshot>\n"
+    "\tsend [-DnVvPLecw] [-i snapshot|bookmark] <filesystem|volume|snapshot>\n"
+    "\tsend [-DnPpVvLec] [-i bookmark|snapshot] --redact <bookmark> <snapshot>\n"
+    "\tsend [-nVvPe] -t <receive_resume_token>\n"
+    "\tsend [-PnVv] --saved filesystem\n"
+)
+OPENZFS_RECEIVE = (
+    "missing snapshot argument\nusage:\n"
+    "\treceive [-vMnsFhu] [-o <property>=<value>] ... [-x <property>] ...\n"
+    "\t    <filesystem|volume|snapshot>\n"
+    "\treceive [-vMnsFhu] [-o <property>=<value>] ... [-x <property>] ... \n"
+    "\t    [-d | -e] <filesystem>\n"
+    "\treceive -A <filesystem|volume>\n"
+)
+FUSE = capabilities.parse(FUSE_SEND, FUSE_RECEIVE)
+OPENZFS = capabilities.parse(OPENZFS_SEND, OPENZFS_RECEIVE)
+NOTHING = capabilities.parse("sh: 1: zfs: not found\n", "")
+
+
+def test_openzfs_has_everything():
+    assert OPENZFS.raw and OPENZFS.estimate and OPENZFS.send_token
+    assert OPENZFS.resumable_receive and OPENZFS.receive_abort
+    assert {"L", "e", "c", "w", "s"} <= OPENZFS.send
+
+
+def test_zfs_fuse_has_none_of_the_modern_features():
+    assert FUSE.send == frozenset("RDp") and FUSE.receive == frozenset("vnF")
+    assert not (FUSE.raw or FUSE.estimate or FUSE.send_token or FUSE.resumable_receive)
+
+
+@pytest.mark.parametrize(
+    "src, dst, resumable, flags",
+    [
+        (OPENZFS, OPENZFS, True, ["-L", "-e", "-c"]),
+        (OPENZFS, FUSE, False, []),  # an old receiver gets plain streams
+        (FUSE, OPENZFS, False, []),  # the source cannot send -t
+        (FUSE, FUSE, False, []),
+        (NOTHING, OPENZFS, False, []),
+    ],
+)
+def test_features_used_only_where_both_ends_have_them(src, dst, resumable, flags):
+    assert capabilities.resumable(src, dst) is resumable
+    assert capabilities.stream_flags(src, dst) == flags
+
+
+def test_describe_for_check():
+    assert capabilities.describe(OPENZFS, OPENZFS) == [
+        "resumable (zfs receive -s, zfs send -t)",
+        "raw send of encrypted datasets (-w)",
+        "-L -e -c",
+        "size estimates (zfs send -nvP)",
+    ]
+    assert capabilities.describe(FUSE, FUSE) == ["not resumable (restart from the last common snapshot)"]
