@@ -159,3 +159,20 @@ def test_an_empty_existing_destination_is_filled_but_one_with_data_is_not(hosts,
     assert refused.returncode == 1
     assert "exists but holds no snapshot" in refused.stderr
     assert dst.props("backup/other") == before
+
+
+def test_remote_to_remote_relays_through_this_machine(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    product = Product(src, tmp_path)  # "this machine" reaches both sides over ssh, itself included
+    job = {
+        "source": {"dataset": "tank/media", "host": f"root@{src.address}"},
+        "destination": {"dataset": "backup/relayed", "host": f"root@{dst.address}"},
+    }
+    product.job("relay", job)
+    dry = product.run("--dry-run", "relay")
+    assert f"root@{src.address} '{{ zfs send" in dry.stdout
+    assert "| pv -f -n -b -t -i 1 | ssh " in dry.stdout
+    ok(product.run("relay"))
+    ok(product.run("relay"))
+    assert_same(src, "tank/media", dst, "backup/relayed")
