@@ -120,7 +120,7 @@ class Executor:
         try:
             previous = None
             for i, (proc, cmd) in enumerate(zip(procs, commands)):
-                is_pv = proc.stages[0].name == "pv" and not proc.remote
+                is_pv = any(stage.name == "pv" for stage in proc.stages)  # pv's numbers come through ssh too
                 collect = _collector(tails[i], on_pv_line if is_pv else None)
                 kwargs = {"_bg": True, "_bg_exc": False, "_ok_code": range(256), "_err": collect}
                 kwargs["_in"] = previous if previous is not None else nothing

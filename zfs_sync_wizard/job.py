@@ -134,6 +134,8 @@ SCHEMA: dict[str, Any] = {
         "incremental": (_choice("intermediate", "direct"), "intermediate"),
         "initial": (_choice("oldest", "newest"), "oldest"),
         "raw": (_choice("auto", "always", "never"), "auto"),
+        "direct": (_check_bool, False),
+        "direct_host": (_optional(_check_host), None),
         "retries": (_check_count, 3),
         "retry_delay": (_check_count, 30),
     },
@@ -169,6 +171,7 @@ class Job:
     incremental: str
     initial: str
     raw: str
+    direct: Endpoint | None
     retries: int
     retry_delay: int
     take_snapshots: bool
@@ -289,6 +292,15 @@ def _endpoint(side: dict) -> Endpoint:
     return Endpoint(host, user, side["port"], side["ssh_key"], side["known_hosts"])
 
 
+def _direct(s: dict) -> Endpoint | None:
+    """The destination as the source reaches it, for direct remote-to-remote streams."""
+    t, dst = s["transfer"], s["destination"]
+    if not t["direct"] or dst["host"] is None or s["source"]["host"] is None:
+        return None
+    user, host = names.host(t["direct_host"] or dst["host"])
+    return Endpoint(host, user, dst["port"])
+
+
 def _build(s: dict, name: str, where: str) -> Job:
     t, snaps = s["transfer"], s["snapshots"]
     return Job(
@@ -304,6 +316,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         incremental=t["incremental"],
         initial=t["initial"],
         raw=t["raw"],
+        direct=_direct(s),
         retries=t["retries"],
         retry_delay=t["retry_delay"],
         take_snapshots=snaps["take"],

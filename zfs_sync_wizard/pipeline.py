@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .ssh import Endpoint, quote, ssh_argv
 
@@ -28,6 +28,7 @@ COMPRESSORS = {
     "lz4": (["lz4", "-q", "-c"], ["lz4", "-q", "-d", "-c"]),
 }
 _MARKER = re.compile(r"^zsw-exit:(\d+):(\d+)$")
+DIRECT_MARKS = 100  # marker numbers of the stages behind a direct hop, apart from the outer ones
 LOCAL = Endpoint()
 
 
@@ -36,6 +37,7 @@ class Stage:
     name: str
     argv: tuple[str, ...]
     endpoint: Endpoint = LOCAL
+    inner: tuple = ()  # stages an ssh stage runs on a further host (direct remote-to-remote)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,10 @@ def build(
     src: Endpoint,
     dst: Endpoint,
     opts: Options,
+    direct: Endpoint | None = None,
 ) -> list[Stage]:
+    """The stages of one transfer; `direct` is the destination as the source
+    reaches it, to stream from source to destination without passing here."""
     crosses = src != dst
     comp, decomp = COMPRESSORS.get(opts.compression or "", (None, None)) if crosses else (None, None)
     send_side = [Stage("zfs send", tuple(send), src)]
@@ -95,6 +100,15 @@ def build(
         send_side.append(Stage("mbuffer", tuple(mbuffer_argv(opts.buffer)), src))
         if crosses:
             recv_side.insert(0, Stage("mbuffer", tuple(mbuffer_argv(opts.buffer)), dst))
+    if direct is not None and not src.is_local and not dst.is_local:
+        script = remote_script(recv_side, DIRECT_MARKS)
+        hop = Stage(
+            f"ssh from {src.label} to {direct.label}",
+            (*ssh_argv(direct, None), script),
+            src,
+            tuple(recv_side),
+        )
+        return [send_side[0], replace(pv, endpoint=src)] + send_side[1:] + [hop]
     if src.is_local:
         return [send_side[0], pv] + send_side[1:] + recv_side  # pv counts the raw stream
     if dst.is_local:

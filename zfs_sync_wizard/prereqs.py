@@ -32,6 +32,8 @@ def needed(stages: Sequence[Stage]) -> dict[Endpoint, set[str]]:
     """Programs each endpoint needs to run these stages (ssh on this machine for remote ones)."""
     need: dict[Endpoint, set[str]] = {}
     for stage in stages:
+        for endpoint, programs in needed(stage.inner).items():  # checked from here, like the listings
+            need.setdefault(endpoint, set()).update(programs)
         need.setdefault(stage.endpoint, set()).add(stage.argv[0])
         if not stage.endpoint.is_local:
             need.setdefault(LOCAL, set()).add("ssh")

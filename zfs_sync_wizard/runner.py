@@ -50,7 +50,7 @@ def check(job: Job, ex: Executor) -> dict:
     probe = planning.Send("b", "a")
     src, dst = job.source.endpoint, job.destination.endpoint
     options = pl.Options(job.wire_compression, job.buffer, job.bandwidth_limit)
-    stages = pl.build(zfscmd.send("x", probe), zfscmd.receive("y", probe), src, dst, options)
+    stages = pl.build(zfscmd.send("x", probe), zfscmd.receive("y", probe), src, dst, options, job.direct)
     found = {}
     for endpoint, programs in prereqs.needed(stages).items():
         output = ex.shell(endpoint, prereqs.remote_probe(programs, usage="zfs" in programs)).stdout

@@ -113,7 +113,7 @@ def stream(
     resumed = False
     for attempt in range(s.job.retries + 1):
         size = estimate(s, send)
-        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_options(size))
+        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_options(size), s.job.direct)
         if s.ex.dry_run:
             if size is not None:
                 s.ex.echo(f"# estimated size: {size} bytes")

@@ -176,3 +176,25 @@ def test_remote_to_remote_relays_through_this_machine(hosts, tmp_path):
     ok(product.run("relay"))
     ok(product.run("relay"))
     assert_same(src, "tank/media", dst, "backup/relayed")
+
+
+def test_remote_to_remote_direct_streams_from_source_to_destination(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    product = Product(dst, tmp_path)  # runs on a third party's behalf: here the destination host itself
+    job = {
+        "source": {"dataset": "tank/media", "host": f"root@{src.address}"},
+        "destination": {"dataset": "backup/direct", "host": f"root@{dst.hostname}"},
+        "transfer": {"direct": True, "direct_host": f"root@{dst.address}"},  # as the source reaches it
+    }
+    product.job("direct", job)
+    dry = product.run("--dry-run", "direct")
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        f"ssh -o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 root@{dst.address} '\"'\"'{{ mbuffer"
+        in dry.stdout
+    )
+    ok(product.run("direct"))
+    assert_same(src, "tank/media", dst, "backup/direct")
+    record = json.loads((product.state / "runs" / "direct.json").read_text())
+    assert record["bytes"] > 256 << 10  # pv ran on the source; its count came back through ssh
