@@ -1,0 +1,152 @@
+"""The wizard end to end on real zfs-fuse hosts and sshd.
+
+The wizard runs on the sandbox host src (tests/wizard/driver.py) with its
+keys typed ahead.  Cron tests bind a fresh directory over src's crontab
+spool first: src's mount namespace is private, so this machine's crontab
+is never touched (checked after each test).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+import yaml
+
+from tests.wizard.driver import (
+    AFTER_CHECK,
+    DOWN,
+    ENTER,
+    FOREIGN,
+    RUN,
+    crontab,
+    list_titles,
+    make_source,
+    private_crontab,  # noqa: F401 (a fixture)
+    to_dst,
+    wizard,
+)
+
+from .replication import assert_same, ok, snapshot
+
+# every test gets a private crontab: a wizard gone astray can never reach this machine's
+pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("private_crontab")]
+
+
+def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    result = wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + ENTER, "create")
+    shown = result.stdout
+    assert result.returncode == 0, shown + result.stderr
+    assert f"ok: logged in to root@{dst.address}; found mbuffer, zfs, zstd" in shown
+    assert f"ok: root@{dst.address}:backup/tank/media does not exist yet" in shown
+    assert "tank/media -> backup/tank/media: full @zsw_media_" in shown  # the runner's real dry run
+    assert "zfs send tank/media@zsw_media_" in shown
+    assert "ok: saved " in shown and "installed in your crontab" in shown
+    assert src.snapshots("tank/media") == {}, "the preview changed nothing"
+
+    run = src.run(
+        [*RUN, "--config-dir", str(tmp_path / "config"), "--state-dir", str(tmp_path / "state"), "media"],
+        check=False,
+    )
+    ok(run)
+    first = assert_same(src, "tank/media", dst, "backup/tank/media")
+    assert len(first) == 1
+
+    # the crontab line, run as cron runs it: sh -c, minimal environment, no login shell
+    line = next(line for line in crontab(src).splitlines() if line.endswith("# zfs-sync-wizard:job=media"))
+    assert line.startswith("0 2 * * * /")
+    command = line.split(" ", 5)[5]
+    src.write_random("tank/media", "second.mkv", 64 << 10)
+    snapshot(src, "tank/media", "by-hand")
+    cron_run = src.run(
+        ["env", "-i", "PATH=/usr/bin:/bin", "HOME=/root", "SHELL=/bin/sh", "/bin/sh", "-c", command],
+        check=False,
+    )
+    ok(cron_run)
+    assert "by-hand" in assert_same(src, "tank/media", dst, "backup/tank/media")
+
+
+def test_dataset_listing_on_a_real_host_and_over_ssh(hosts):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    src.run(["zfs", "create", "tank/media/photos"])
+    src.write_random("tank/media/photos", "a.jpg", 200 << 10)
+    snapshot(src, "tank/media", "autosnap_2024-05-01_00:00:01_daily")
+    snapshot(src, "tank/media", "before-upgrade")
+    dst.run(["zfs", "create", "backup/old"])
+    titles = list_titles(src)
+    assert [t.split()[0] for t in titles] == ["tank", "tank/media", "tank/media/photos"]
+    media = next(t for t in titles if t.startswith("tank/media "))
+    assert "2 snapshots" in media and "sanoid (autosnap snapshots)" in media
+    assert "KiB" in media or "MiB" in media
+    assert "0 snapshots" in next(t for t in titles if t.startswith("tank/media/photos"))
+    remote = list_titles(src, dst.address)
+    assert [t.split()[0] for t in remote] == ["backup", "backup/old"]
+
+
+def test_cron_install_list_unschedule_leave_foreign_lines(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    created = wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create")  # saved, not scheduled
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "not installed; later: zfs-sync-wizard schedule media" in created.stdout
+
+    checked = wizard(src, tmp_path, "", "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"ok: media: root@{dst.address}: mbuffer, zfs, zstd" in checked.stdout
+    assert "Everything is ready." in checked.stdout
+
+    listed = wizard(src, tmp_path, "", "list")  # no crontab at all yet
+    assert listed.returncode == 0, listed.stderr
+    assert (
+        "not in crontab (job file says 0 2 * * *; install: zfs-sync-wizard schedule media)" in listed.stdout
+    )
+    assert "last run: never" in listed.stdout
+
+    src.run(["crontab", "-"], input=FOREIGN)
+    scheduled = wizard(src, tmp_path, DOWN + ENTER, "schedule", "media")  # hourly
+    assert scheduled.returncode == 0, scheduled.stdout + scheduled.stderr
+    table = crontab(src)
+    assert table.startswith(FOREIGN)
+    ours = table[len(FOREIGN) :].splitlines()
+    assert (
+        len(ours) == 1
+        and ours[0].startswith("0 * * * * /")
+        and ours[0].endswith(" # zfs-sync-wizard:job=media")
+    )
+    assert shlex.split(ours[0].split(" ", 5)[5], comments=True)[-1] == "media"
+    saved = yaml.safe_load((tmp_path / "config" / "jobs" / "media.yaml").read_text())
+    assert saved["schedule"] == "0 * * * *"
+
+    listed = wizard(src, tmp_path, "", "list")
+    assert "schedule hourly, on the hour (0 * * * *), next in" in listed.stdout
+
+    again = wizard(src, tmp_path, DOWN + ENTER, "schedule", "media")  # same answer: still one line
+    assert again.returncode == 0 and crontab(src).count("zfs-sync-wizard:job=media") == 1
+
+    removed = wizard(src, tmp_path, "", "unschedule", "media")
+    assert removed.returncode == 0 and "removed media from your crontab" in removed.stdout
+    assert crontab(src) == FOREIGN
+
+
+def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
+    path = tmp_path / "config" / "jobs" / "media.yaml"
+    before = path.read_text()
+    unchanged = wizard(src, tmp_path, ENTER * 10, "edit", "media")
+    assert unchanged.returncode == 0 and "No changes: the job file stays as it is." in unchanged.stdout
+    assert path.read_text() == before
+
+    edited = wizard(src, tmp_path, ENTER * 9 + DOWN + ENTER + ENTER + "n", "edit", "media")  # hourly; save
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    assert "-schedule: 0 2 * * *" in edited.stdout and "+schedule: 0 * * * *" in edited.stdout
+    run = src.run(
+        [*RUN, "--config-dir", str(tmp_path / "config"), "--state-dir", str(tmp_path / "state"), "media"],
+        check=False,
+    )
+    ok(run)
+    assert_same(src, "tank/media", dst, "backup/tank/media")

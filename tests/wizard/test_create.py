@@ -1,0 +1,211 @@
+"""Creating a job through the real prompts, keys typed ahead into a pipe."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import yaml
+
+from zfs_sync_wizard import cron, job
+from zfs_sync_wizard.cli import wizard as cli
+from zfs_sync_wizard.errors import ExitCode
+
+from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output
+
+# push to backup01, tank/media recursive, defaults for everything else
+ENTER_THROUGH = (
+    ENTER  # push
+    + "media"
+    + ENTER  # filter the dataset list, take the first match
+    + ENTER  # include children
+    + "root@backup01"
+    + ENTER
+    + ENTER  # port 22
+    + ENTER  # ssh's default key
+    + ENTER  # suggested destination dataset
+    + ENTER  # keep transfer options
+    + ENTER  # snapshots: default (sanoid's, since tank/media has autosnap snapshots)
+    + ENTER  # job name: suggested
+    + ENTER  # nightly
+    + ENTER  # save
+    + ENTER  # install in crontab
+)
+
+
+@pytest.mark.timeout(20)
+def test_enter_through_defaults_writes_a_valid_job_and_schedules_it(ctx, ex):
+    code = drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
+    shown = output(ctx)
+    assert code == ExitCode.OK, shown
+    path = ctx.config_dir / "jobs" / "media.yaml"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    loaded = job.load_job(path)
+    assert loaded.source.dataset == "tank/media" and loaded.recursive
+    assert loaded.destination.dataset == "backup/tank/media"
+    assert loaded.destination.endpoint.target == "root@backup01"
+    assert loaded.schedule == "0 2 * * *"
+    assert loaded.take_snapshots is False  # sanoid's autosnap snapshots were found
+    assert "ok: logged in to root@backup01; found mbuffer, zfs, zstd" in shown
+    assert "backup01:backup/tank/media does not exist yet" in shown
+    assert "Tue 2024-05-07 21:00" not in shown
+    assert "Wed 2024-05-08 02:00 (in 5 hours)" in shown
+    assert "about 2.0 MiB" in shown  # referenced of tank/media and tank/media/photos
+    assert "zfs send tank/media@x" in shown  # the dry-run plan
+    line = cron.entries(ex.crontab)["media"]
+    assert line.schedule == "0 2 * * *"
+    assert line.command.startswith("/opt/zsw/bin/zfs-sync-run --config-dir " + str(ctx.config_dir))
+    assert "installed in your crontab" in shown
+    assert not [p for p in path.parent.iterdir() if p.name != "media.yaml"], "temp files left"
+
+
+@pytest.mark.timeout(20)
+def test_written_file_spells_out_every_setting(ctx):
+    drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
+    data = yaml.safe_load((ctx.config_dir / "jobs" / "media.yaml").read_text())
+    assert list(data) == ["version", "source", "destination", "transfer", "snapshots", "schedule"]
+    assert data["source"] == {"dataset": "tank/media", "recursive": True}
+    assert data["transfer"]["compression"] == "auto" and data["transfer"]["buffer"] == "128M"
+
+
+@pytest.mark.timeout(20)
+def test_invalid_answers_are_explained_and_asked_again(ctx):
+    keys = (
+        ENTER
+        + "media"
+        + ENTER
+        + ENTER
+        + "bad host!"
+        + ENTER
+        + "root@backup01"
+        + ENTER
+        + CLEAR
+        + "99999"
+        + ENTER
+        + ENTER  # port: refused, then the default 22
+        + ENTER
+        + CLEAR
+        + "backup/x@y"
+        + ENTER
+        + ENTER  # destination: refused, then the suggestion
+        + ENTER
+        + UP
+        + ENTER  # the runner's own snapshots
+        + CLEAR
+        + "x"
+        + ENTER
+        + CLEAR
+        + "3"
+        + ENTER  # keep
+        + CLEAR
+        + "bad name"
+        + ENTER
+        + CLEAR
+        + "media-nightly"
+        + ENTER
+        + DOWN * 3
+        + ENTER  # a cron expression of my own
+        + "* * *"
+        + ENTER
+        + CLEAR
+        + "30 1 * * 1-5"
+        + ENTER
+        + ENTER  # use this schedule
+        + ENTER
+        + ENTER
+    )
+    code = drive(keys, lambda: cli.dispatch(ctx, "create"))
+    shown = output(ctx)
+    assert code == 0, shown
+    for message in (
+        "invalid: 'bad host!' is not a host name, IPv4 or IPv6 address, optionally user@ in front",
+        "invalid: expected a port number from 1 to 65535",
+        "invalid: 'backup/x@y' names a snapshot or bookmark",
+        "invalid: expected a whole number from 0 to 10000",
+        "invalid: 'bad name' is not a job name",
+        "invalid: expected five fields: minute hour day-of-month month day-of-week",
+    ):
+        assert message in shown
+    assert "Wed 2024-05-08 01:30 (in 4 hours)" in shown and "Fri 2024-05-10 01:30 (in 2 days)" in shown
+    loaded = job.load_job(ctx.config_dir / "jobs" / "media-nightly.yaml")
+    assert (loaded.take_snapshots, loaded.keep, loaded.schedule) == (True, 3, "30 1 * * 1-5")
+
+
+def _cancelled(ctx, ex, code):
+    assert code == ExitCode.INTERRUPTED
+    assert "Cancelled; nothing was saved." in output(ctx)
+    assert not (ctx.config_dir / "jobs").exists() or not list((ctx.config_dir / "jobs").iterdir())
+    assert ex.crontab is None
+
+
+@pytest.mark.timeout(20)
+def test_ctrl_c_at_the_destination_dataset_cancels_with_130(ctx, ex):
+    keys = ENTER + "media" + ENTER + ENTER + "root@backup01" + ENTER + ENTER + ENTER + CTRL_C
+    _cancelled(ctx, ex, drive(keys, lambda: cli.dispatch(ctx, "create")))
+
+
+@pytest.mark.timeout(20)
+def test_ctrl_d_at_a_menu_cancels_with_130(ctx, ex):
+    keys = (
+        ENTER_THROUGH.split("root@backup01")[0]
+        + "root@backup01"
+        + ENTER
+        + ENTER
+        + ENTER
+        + ENTER
+        + ENTER
+        + CTRL_D
+    )
+    _cancelled(ctx, ex, drive(keys, lambda: cli.dispatch(ctx, "create")))
+
+
+@pytest.mark.timeout(20)
+def test_ctrl_c_at_the_save_question_writes_nothing(ctx, ex):
+    keys = ENTER_THROUGH[: -2 * len(ENTER)] + CTRL_C
+    _cancelled(ctx, ex, drive(keys, lambda: cli.dispatch(ctx, "create")))
+
+
+@pytest.mark.timeout(20)
+def test_end_of_input_cancels_instead_of_hanging(ctx, ex):
+    _cancelled(ctx, ex, drive(ENTER + "media" + ENTER, lambda: _close_then(ctx)))
+
+
+def _close_then(ctx):
+    from prompt_toolkit.application import get_app_session
+
+    get_app_session().input.close()
+    return cli.dispatch(ctx, "create")
+
+
+@pytest.mark.timeout(20)
+def test_declining_to_save(ctx, ex):
+    keys = ENTER_THROUGH[: -2 * len(ENTER)] + "n"
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    assert "Nothing was saved." in output(ctx)
+    assert not (ctx.config_dir / "jobs" / "media.yaml").exists()
+
+
+@pytest.mark.timeout(20)
+def test_main_cancel_before_any_answer(tmp_path, capsys):
+    code = drive(CTRL_C, lambda: cli.main(["--config-dir", str(tmp_path / "c"), "create"]))
+    assert code == 130
+    assert "Cancelled; nothing was saved." in capsys.readouterr().out
+    assert not (tmp_path / "c").exists()
+
+
+def test_main_refuses_bad_names_and_unknown_jobs(tmp_path, capsys):
+    assert cli.main(["--config-dir", str(tmp_path), "create", "bad name"]) == 2
+    assert "'bad name' is not a job name" in capsys.readouterr().err
+    assert cli.main(["--config-dir", str(tmp_path), "edit", "nope"]) == 2
+    assert "no job 'nope' in" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(20)
+def test_create_refuses_an_existing_name(ctx, capsys):
+    drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
+    assert cli.dispatch(ctx, "create", "media") == 2
+    assert (
+        "a job named 'media' exists already (change it with: zfs-sync-wizard edit media)"
+        in capsys.readouterr().err
+    )

@@ -1,0 +1,175 @@
+"""Editing a job (diff before saving) and the commands on saved jobs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zfs_sync_wizard import cron, job
+from zfs_sync_wizard.cli import wizard as cli
+from zfs_sync_wizard.execute import Result
+
+from .conftest import CLEAR, DOWN, ENTER, UP, drive, output
+from .test_create import ENTER_THROUGH
+
+FOREIGN = "MAILTO=me@example.org\n# my backups\n15 4 * * * /usr/local/bin/mine\n"
+# push, same dataset (default), children, host, port, key, destination, options, snapshots
+EDIT_THROUGH = ENTER * 9
+
+
+def make_job(ctx):
+    assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
+    clear(ctx)
+    return ctx.config_dir / "jobs" / "media.yaml"
+
+
+def clear(ctx):
+    ctx.ui._stream.seek(0)
+    ctx.ui._stream.truncate()
+
+
+@pytest.mark.timeout(20)
+def test_edit_enter_through_changes_nothing(ctx):
+    path = make_job(ctx)
+    before = path.read_bytes()
+    assert drive(EDIT_THROUGH + ENTER, lambda: cli.dispatch(ctx, "edit", "media")) == 0
+    assert "No changes: the job file stays as it is." in output(ctx)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.timeout(20)
+def test_edit_shows_a_diff_then_saves_and_reschedules(ctx, ex):
+    path = make_job(ctx)
+    ex.crontab = FOREIGN + ex.crontab
+    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER  # hourly; save; install
+    assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0
+    shown = output(ctx)
+    assert f"--- {path} (now)" in shown and f"+++ {path} (new)" in shown
+    assert "    -schedule: 0 2 * * *\n    +schedule: 0 * * * *" in shown
+    assert job.load_job(path).schedule == "0 * * * *"
+    assert ex.crontab.startswith(FOREIGN)
+    assert cron.entries(ex.crontab)["media"].schedule == "0 * * * *"
+    assert ex.crontab.count("zfs-sync-wizard:job=media") == 1
+
+
+def test_edit_of_a_broken_file_says_so(ctx, capsys):
+    path = ctx.config_dir / "jobs" / "broken.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("source: [unclosed\n")
+    assert cli.dispatch(ctx, "edit", "broken") == 2
+    assert "broken.yaml: not valid YAML" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(20)
+def test_edit_keeps_keys_it_does_not_ask_about(ctx):
+    path = make_job(ctx)
+    path.write_text(path.read_text().replace("rollback: false", "rollback: true"))
+    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + "n"
+    assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0
+    assert job.load_job(path).rollback is True
+
+
+@pytest.mark.timeout(20)
+def test_schedule_and_unschedule_touch_only_our_line(ctx, ex):
+    make_job(ctx)
+    ex.crontab = FOREIGN
+    keys = DOWN * 2 + ENTER  # weekly
+    assert drive(keys, lambda: cli.dispatch(ctx, "schedule", "media")) == 0
+    shown = output(ctx)
+    assert "Sun 2024-05-12 03:00 (in 4 days)" in shown
+    line = cron.entries(ex.crontab)["media"]
+    assert ex.crontab.startswith(FOREIGN) and line.schedule == "0 3 * * 0"
+    assert job.load_job(ctx.config_dir / "jobs" / "media.yaml").schedule == "0 3 * * 0"
+    assert cli.dispatch(ctx, "unschedule", "media") == 0
+    assert ex.crontab == FOREIGN
+    assert cli.dispatch(ctx, "unschedule", "media") == 0
+    assert "media is not in your crontab; nothing changed." in output(ctx)
+
+
+@pytest.mark.timeout(20)
+def test_schedule_with_a_custom_expression(ctx, ex):
+    make_job(ctx)
+    keys = DOWN * 3 + ENTER + CLEAR + "*/15 * * * *" + ENTER + ENTER
+    assert drive(keys, lambda: cli.dispatch(ctx, "schedule", "media")) == 0
+    assert "Tue 2024-05-07 21:15 (in 15 minutes)" in output(ctx)
+    assert cron.entries(ex.crontab)["media"].schedule == "*/15 * * * *"
+
+
+def test_list_shows_schedule_next_run_and_last_result(ctx, ex):
+    drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
+    runs = ctx.state_dir / "runs"
+    runs.mkdir(parents=True)
+    record = {
+        "job": "media",
+        "start": "2024-05-07T18:00:00+02:00",
+        "end": "2024-05-07T18:02:00+02:00",
+        "result": "ok",
+    }
+    (runs / "media.json").write_text(json.dumps(record))
+    ex.crontab += "0 1 * * * /x # zfs-sync-wizard:job=gone\n"
+    clear(ctx)
+    assert cli.dispatch(ctx, "list") == 0
+    shown = output(ctx)
+    assert "media: localhost:tank/media -> root@backup01:backup/tank/media" in shown
+    assert "schedule nightly at 02:00 (0 2 * * *), next in 5 hours" in shown
+    assert "last run: ok (3 hours ago)" in shown
+    assert "gone: in your crontab but no job file" in shown
+
+
+def test_list_without_jobs(ctx):
+    assert cli.dispatch(ctx, "list") == 0
+    assert "No jobs in" in output(ctx)
+
+
+def test_logs_shows_the_last_run_and_the_log_tail(ctx):
+    logs = ctx.state_dir / "logs"
+    logs.mkdir(parents=True)
+    (logs / "media.log").write_text("".join(f"line {i}\n" for i in range(50)))
+    runs = ctx.state_dir / "runs"
+    runs.mkdir()
+    (runs / "media.json").write_text(
+        json.dumps(
+            {"end": "2024-05-07T20:00:00+02:00", "result": "failed", "errors": ["stage 'zfs receive' failed"]}
+        )
+    )
+    assert cli.dispatch(ctx, "logs", "media") == 0
+    shown = output(ctx)
+    assert "last run: failed (an hour ago): stage 'zfs receive' failed" in shown
+    assert "line 49" in shown and "line 19" not in shown
+
+
+@pytest.mark.timeout(20)
+def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
+    make_job(ctx)
+    ex.on("/opt/zsw/bin/zfs-sync-run", "", "", 0)
+    assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0
+    shown = output(ctx)
+    assert "zfs send tank/media@x" in shown and "ok: media finished" in shown
+    assert f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir} media" in ex.commands()
+
+
+@pytest.mark.timeout(20)
+def test_run_reports_failure_with_its_status(ctx, ex):
+    make_job(ctx)
+    ex.on("/opt/zsw/bin/zfs-sync-run", stderr="zfs-sync-run: media: stage 'zfs receive' failed\n", status=1)
+    assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
+    assert "media ended with exit status 1:" in output(ctx)
+
+
+@pytest.mark.timeout(20)
+def test_menu_lists_then_quits(ctx):
+    keys = DOWN * 5 + ENTER + DOWN * 8 + ENTER
+    assert drive(keys, lambda: cli.dispatch(ctx, None)) == 0
+    assert "No jobs in" in output(ctx)
+
+
+@pytest.mark.timeout(20)
+def test_menu_survives_a_failing_command(ctx, ex):
+    make_job(ctx)
+    ex._crontab = lambda argv: Result("", "crontab: not allowed\n", 1)
+    # the menu points at "list" once jobs exist: up to "unschedule", the only job, then quit
+    keys = UP + ENTER + ENTER + DOWN * 3 + ENTER
+    assert drive(keys, lambda: cli.dispatch(ctx, None)) == 1
+    shown = output(ctx)
+    assert "problem: 'crontab -l' failed (exit 1): crontab: not allowed" in shown

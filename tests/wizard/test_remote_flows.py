@@ -1,0 +1,264 @@
+"""The live checks of a remote side, as the person meets them in `create`."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from zfs_sync_wizard import job
+from zfs_sync_wizard.cli import wizard as cli
+from zfs_sync_wizard.execute import Result
+from zfs_sync_wizard.wizard import draft, options
+
+from .conftest import CLEAR, CTRL_C, DOWN, ENTER, drive, output
+from .test_create import ENTER_THROUGH
+
+BEFORE_HOST = ENTER + "media" + ENTER + ENTER
+AFTER_CHECK = ENTER * 7  # destination dataset ... install in crontab
+
+
+def attempts(*results):
+    """A rule answering each call with the next result (the last one repeats)."""
+    calls = []
+
+    def answer(cmd):
+        calls.append(cmd)
+        return results[min(len(calls), len(results)) - 1]
+
+    return answer
+
+
+@pytest.mark.timeout(20)
+def test_unknown_host_key_shows_the_fingerprint_and_records_it_when_accepted(ctx, ex):
+    ex.on(
+        "true",
+        host="root@backup01",
+        fn=attempts(
+            Result(
+                "",
+                "No ED25519 host key is known for backup01 and you have requested strict checking.\r\nHost key verification failed.\r\n",
+                255,
+            ),
+            Result("", "", 0),
+        ),
+    )
+    ex.on(
+        "ssh-keyscan -T 10 -p 22 backup01",
+        "backup01 ssh-ed25519 AAAAC3Nz\n# backup01:22 SSH-2.0-OpenSSH_9.2p1\n",
+    )
+    ex.on("ssh-keygen -lf", "256 SHA256:n8Xh5yJRbWyBbq9mGz0 backup01 (ED25519)\n")
+    keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + ENTER + "y" + AFTER_CHECK
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert "The host key of backup01 is not known yet" in shown
+    assert "    256 SHA256:n8Xh5yJRbWyBbq9mGz0 (ED25519)" in shown
+    assert ctx.known_hosts.read_text() == "backup01 ssh-ed25519 AAAAC3Nz\n"
+    assert "ok: logged in to root@backup01" in shown
+
+
+@pytest.mark.timeout(20)
+def test_unknown_host_key_declined_records_nothing(ctx, ex):
+    ex.on("true", host="root@backup01", stderr="Host key verification failed.\r\n", status=255)
+    ex.on("ssh-keyscan", "backup01 ssh-ed25519 AAAAC3Nz\n")
+    ex.on("ssh-keygen -lf", "256 SHA256:n8Xh5 backup01 (ED25519)\n")
+    keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + ENTER + ENTER + CTRL_C
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 130
+    assert "the host key of backup01 was not accepted, so ssh cannot log in" in output(ctx)
+    assert not ctx.known_hosts.exists()
+
+
+@pytest.mark.timeout(20)
+def test_changed_host_key_is_refused_with_the_way_out(ctx, ex):
+    ex.on(
+        "true",
+        host="root@backup01",
+        stderr=(
+            "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n"
+            "Offending ED25519 key in /root/.ssh/known_hosts:3\r\nHost key verification failed.\r\n"
+        ),
+        status=255,
+    )
+    keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + ENTER + CTRL_C
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 130
+    shown = output(ctx)
+    assert "has CHANGED" in shown and "ssh-keygen -R backup01" in shown
+    assert not any("ssh-keyscan" in c for c in ex.commands())
+
+
+@pytest.mark.timeout(20)
+def test_refused_key_prints_ssh_copy_id_and_retry_succeeds(ctx, ex):
+    ex.on(
+        "true",
+        host="root@backup01",
+        fn=attempts(
+            Result("", "root@backup01: Permission denied (publickey,password).\r\n", 255), Result("", "", 0)
+        ),
+    )
+    keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + ENTER + ENTER + AFTER_CHECK  # ENTER: retry
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert f"ssh-copy-id -i {ctx.ssh_dir}/id_ed25519.pub -p 22 root@backup01" in shown
+    assert shown.count("Checking ssh to root@backup01") == 2
+
+
+@pytest.mark.timeout(20)
+def test_closed_port_then_change_the_answer(ctx, ex):
+    ex.on(
+        "true",
+        host="root@backup01:2222",
+        stderr="ssh: connect to host backup01 port 2222: Connection refused\r\n",
+        status=255,
+    )
+    keys = (
+        BEFORE_HOST
+        + "root@backup01"
+        + ENTER
+        + CLEAR
+        + "2222"
+        + ENTER
+        + ENTER
+        + DOWN
+        + ENTER  # change the answers
+        + ENTER
+        + CLEAR
+        + "22"
+        + ENTER
+        + ENTER
+        + AFTER_CHECK
+    )
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert "nothing accepts connections on port 2222 of backup01 (connection refused)" in shown
+    assert job.load_job(ctx.config_dir / "jobs" / "media.yaml").destination.endpoint.port == 22
+
+
+@pytest.mark.timeout(20)
+def test_missing_remote_mbuffer_is_named_and_the_default_avoids_it(ctx, ex):
+    ex.on("command -v", "missing mbuffer\n", host="root@backup01")
+    keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + ENTER + DOWN + DOWN + ENTER + AFTER_CHECK
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert "missing on root@backup01: 'mbuffer' (package mbuffer)" in shown
+    assert "default changed: no mbuffer (buffer: none), since mbuffer is missing" in shown
+    data = yaml.safe_load((ctx.config_dir / "jobs" / "media.yaml").read_text())
+    assert data["transfer"]["buffer"] is None
+
+
+@pytest.mark.timeout(20)
+def test_named_key_is_offered_and_used(ctx, ex):
+    (ctx.ssh_dir / "backup_key").write_text("k")
+    (ctx.ssh_dir / "backup_key.pub").write_text("k")
+    keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + DOWN + ENTER + AFTER_CHECK
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    loaded = job.load_job(ctx.config_dir / "jobs" / "media.yaml")
+    assert loaded.destination.endpoint.ssh_key == str(ctx.ssh_dir / "backup_key")
+
+
+@pytest.mark.timeout(20)
+def test_pull_lists_the_remote_sources_datasets_over_ssh(ctx, ex):
+    from .conftest import LISTING
+
+    ex.on("true", host="root@fileserver")
+    ex.on("command -v", "", host="root@fileserver")
+    ex.on("zfs get -Hp -o name,property,value type,used,referenced", LISTING, host="root@fileserver")
+    ex.on(
+        "zfs get -Hp -o name,property,value type,used,referenced",
+        stderr="no pool",
+        status=1,
+        host="localhost",
+    )
+    ex.on("zpool list -H -o name", "backup\n", host="localhost")
+    ex.on("zfs get -Hp -d 1", stderr="dataset does not exist", status=1, host="localhost")
+    keys = DOWN + ENTER + "root@fileserver" + ENTER + ENTER + ENTER + "media" + ENTER + ENTER + AFTER_CHECK
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    loaded = job.load_job(ctx.config_dir / "jobs" / "media.yaml")
+    assert loaded.source.endpoint.target == "root@fileserver" and loaded.destination.endpoint.is_local
+    assert "4 datasets on root@fileserver" in output(ctx)
+
+
+@pytest.mark.timeout(20)
+def test_unrelated_destination_warns_and_asks_for_another(ctx, ex):
+    ex.on(
+        "backup/tank/media",
+        "backup/tank/media\tguid\t5\nbackup/tank/media@old\tguid\t999\n",
+        host="root@backup01",
+    )
+    ex.on(
+        "backup/new",
+        stderr="cannot open 'backup/new': dataset does not exist",
+        status=1,
+        host="root@backup01",
+    )
+    keys = ENTER_THROUGH.replace(
+        "root@backup01" + ENTER * 4,
+        "root@backup01" + ENTER * 3 + ENTER + ENTER + CLEAR + "backup/new" + ENTER,
+    )
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert "holds 1 snapshot(s), none of them from this source: unrelated data" in shown
+    assert job.load_job(ctx.config_dir / "jobs" / "media.yaml").destination.dataset == "backup/new"
+
+
+@pytest.mark.timeout(20)
+def test_destination_with_snapshots_of_this_source_is_a_resumed_setup(ctx, ex):
+    ex.on(
+        "backup/tank/media",
+        "backup/tank/media\tguid\t5\nbackup/tank/media@s1\tguid\t101\n",
+        host="root@backup01",
+    )
+    assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert "already holds 1 snapshot(s) of this source (newest common: @s1): a resumed setup" in shown
+    assert "the next run sends only what changed since @s1" in shown
+
+
+@pytest.mark.timeout(20)
+def test_changed_transfer_options(ctx):
+    answers = [
+        "y",  # change the transfer options
+        DOWN * 2 + ENTER,  # lz4
+        CLEAR + "none" + ENTER,  # no mbuffer
+        CLEAR + "20M" + ENTER,  # bandwidth limit
+        DOWN + ENTER,  # zfs send -i
+        DOWN * 2 + ENTER if draft.supported("transfer", "raw") else "",  # raw: never
+        "n",  # destination writable
+    ]
+    keys = ENTER_THROUGH.replace("root@backup01" + ENTER * 5, "root@backup01" + ENTER * 4 + "".join(answers))
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
+    data = yaml.safe_load((ctx.config_dir / "jobs" / "media.yaml").read_text())
+    transfer = data["transfer"]
+    assert (transfer["compression"], transfer["buffer"], transfer["bandwidth_limit"]) == ("lz4", None, "20M")
+    assert transfer["incremental"] == "direct"
+    assert transfer.get("raw", "never") == "never"
+    assert data["destination"]["readonly"] is False
+    assert "transfer: compression auto, mbuffer 128M, no bandwidth limit, incrementals -I" in output(ctx)
+
+
+@pytest.mark.timeout(20)
+def test_existing_empty_destination_is_a_warning_not_a_stop(ctx, ex):
+    ex.on("backup/tank/media", "backup/tank/media\tguid\t5\n", host="root@backup01")
+    assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
+    assert "exists and has no snapshots: the first run receives into it only if it holds no files" in output(
+        ctx
+    )
+
+
+@pytest.mark.timeout(20)
+def test_retention_is_asked_and_written_once_the_schema_has_it(ctx, monkeypatch):
+    count = job.SCHEMA["snapshots"]["keep"][0]  # the proposed schema addition, as in the report
+    proposed = {
+        side: {p: (count, n) for p, n in counts.items()}
+        for side, counts in options.RETENTION_DEFAULTS.items()
+    }
+    monkeypatch.setitem(job.SCHEMA, "retention", proposed)
+    keys = ENTER_THROUGH.replace(
+        "root@backup01" + ENTER * 4 + ENTER + ENTER,
+        "root@backup01" + ENTER * 4 + ENTER + ENTER + CLEAR + "48 14 8 2" + ENTER + ENTER,
+    )
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
+    data = yaml.safe_load((ctx.config_dir / "jobs" / "media.yaml").read_text())
+    assert data["retention"] == {
+        "source": {"hourly": 48, "daily": 14, "weekly": 8, "monthly": 2},
+        "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+    }
+    assert "[template_zfs_sync]" in output(ctx)  # sanoid's snapshots: the sanoid.conf section to use

@@ -1,0 +1,45 @@
+"""What the person sees before anything is saved: the file, the plan, the change.
+
+The plan is the runner's own dry run against the real hosts: read-only
+commands run, so it shows what the first run would send and the exact
+commands it would start.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from .. import runner
+from ..errors import ZswError
+from ..job import Job
+from . import datasets
+
+
+def dry_run(job: Job) -> str:
+    """The runner's dry-run text for `job` (raises ZswError when it cannot plan)."""
+    lines: list[str] = []
+    outcome = runner.run(job, runner.Options(dry_run=True), echo=lines.append)
+    estimated = getattr(outcome, "estimated", 0)
+    if estimated:
+        lines.append(f"estimated size (zfs send -nvP): {datasets.size(estimated)}")
+    for error in outcome.errors:
+        lines.append(f"error: {error}")
+    for warning in outcome.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def plan_text(job: Job, plan=None) -> tuple[bool, str]:
+    """(ok, text) of the dry run, or of the reason it could not be made."""
+    try:
+        text = (plan or dry_run)(job)
+    except ZswError as exc:
+        return False, str(exc)
+    return "\nerror: " not in "\n" + text, text
+
+
+def diff(old: str, new: str, path: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"{path} (now)", f"{path} (new)"
+    )
+    return "".join(lines)
