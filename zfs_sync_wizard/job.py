@@ -230,14 +230,26 @@ def _validate(data: Any, schema: dict[str, Any], where: str, path: str, partial:
     return {key: out[key] for key in schema}  # schema order, for dump()
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
+    """`over` laid on `base`, mapping by mapping (neither is changed)."""
     merged = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
-            merged[key] = value
+            merged[key] = copy.deepcopy(value)
     return merged
+
+
+def schema_defaults(schema: dict | None = None) -> dict:
+    """Every key with its default (None for required keys)."""
+    out = {}
+    for key, spec in (SCHEMA if schema is None else schema).items():
+        if isinstance(spec, dict):
+            out[key] = schema_defaults(spec)
+        else:
+            out[key] = None if spec[1] is REQUIRED else copy.deepcopy(spec[1])
+    return out
 
 
 def _read_yaml(path: Path) -> Any:
@@ -272,7 +284,7 @@ def from_mapping(data: Any, name: str, where: str, defaults: dict | None = None)
     except ValueError as exc:
         raise ConfigError(where, f"job name: {exc}") from None
     _validate(data, SCHEMA, where, "", partial=True)  # report the job file's own errors first
-    settings = _validate(_merge(defaults or {}, data), SCHEMA, where, "", partial=False)
+    settings = _validate(merge(defaults or {}, data), SCHEMA, where, "", partial=False)
     job = _build(settings, name, where)
     _check_not_overlapping(job, where)
     return job

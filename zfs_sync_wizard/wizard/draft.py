@@ -11,7 +11,6 @@ know (proposed additions such as retention) are never written.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .. import job as jobmod
@@ -29,34 +28,14 @@ def supported(*path: str) -> bool:
     return True
 
 
-def _schema_defaults(schema: dict) -> dict:
-    out = {}
-    for key, spec in schema.items():
-        if isinstance(spec, dict):
-            out[key] = _schema_defaults(spec)
-        else:
-            out[key] = None if spec[1] is jobmod.REQUIRED else copy.deepcopy(spec[1])
-    return out
-
-
-def _merge(base: dict, over: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def effective(defaults: dict) -> dict:
     """What each setting is when a job file does not set it."""
-    return _merge(_schema_defaults(jobmod.SCHEMA), defaults or {})
+    return jobmod.merge(jobmod.schema_defaults(), defaults or {})
 
 
 def start(base: dict, defaults: dict) -> dict:
     """The values the questions start from."""
-    return _merge(effective(defaults), base or {})
+    return jobmod.merge(effective(defaults), base or {})
 
 
 def is_local(values: dict, side: str) -> bool:
