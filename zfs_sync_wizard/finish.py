@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from . import inventory, planning, retention, zfscmd
@@ -26,7 +27,8 @@ def assume_arrived(dst_inv: inventory.Inventory, pairs) -> inventory.Inventory:
             ds = after.setdefault(pair.destination, inventory.Dataset(pair.destination))
             txg = (ds.snapshots[-1].createtxg if ds.snapshots else 0) + 1
             last = pair.plan.sends[-1]
-            ds.snapshots = ds.snapshots + [inventory.Snapshot(last.target, last.target_guid, txg)]
+            arrived = inventory.Snapshot(last.target, last.target_guid, txg, int(time.time()))
+            ds.snapshots = ds.snapshots + [arrived]
     return after
 
 
@@ -83,7 +85,9 @@ def prune(s: Session, src_inv: inventory.Inventory, dst_inv: inventory.Inventory
     for name in inventory.children(src_inv, job.source.dataset):
         target = inventory.relocate(name, job.source.dataset, job.destination.dataset)
         dst_snaps = dst_inv[target].snapshots if target in dst_inv else []
-        old_src, old_dst = retention.prunable(job.snapshot_stem, src_inv[name].snapshots, dst_snaps, job.keep)
+        old_src, old_dst = retention.prunable(
+            job.snapshot_stem, src_inv[name].snapshots, dst_snaps, job.keep, job.retention
+        )
         for endpoint, dataset, names in ((s.dst, target, old_dst), (s.src, name, old_src)):
             for snap in names:
                 _destroy(s, endpoint, dataset, snap)

@@ -145,6 +145,20 @@ SCHEMA: dict[str, Any] = {
         "keep": (_check_count, 1),
         "hold": (_check_bool, True),
     },
+    "retention": {
+        "source": {
+            "hourly": (_check_count, 24),
+            "daily": (_check_count, 7),
+            "weekly": (_check_count, 4),
+            "monthly": (_check_count, 0),
+        },
+        "destination": {
+            "hourly": (_check_count, 0),
+            "daily": (_check_count, 30),
+            "weekly": (_check_count, 8),
+            "monthly": (_check_count, 12),
+        },
+    },
     "schedule": (_optional(_check_cron), None),
 }
 # keys a defaults.yaml may not set: they identify one job
@@ -178,6 +192,7 @@ class Job:
     snapshot_prefix: str
     keep: int
     hold: bool
+    retention: dict
     schedule: str | None
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
@@ -335,6 +350,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         snapshot_prefix=snaps["prefix"],
         keep=snaps["keep"],
         hold=snaps["hold"],
+        retention=s["retention"],
         schedule=s["schedule"],
         path=Path(where),
         settings=s,

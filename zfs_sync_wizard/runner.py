@@ -12,6 +12,7 @@ import logging
 import shlex
 import shutil
 import tempfile
+import time
 from datetime import datetime
 
 from . import capabilities, finish, inventory, planning, prereqs, retention, zfscmd
@@ -142,7 +143,8 @@ def _add_snapshot(inv, root: str, name: str, guid: int) -> None:
     for ds in inv.values():
         if ds.name == root or ds.name.startswith(root + "/"):
             txg = (ds.snapshots[-1].createtxg if ds.snapshots else 0) + 1
-            ds.snapshots = [s for s in ds.snapshots if s.name != name] + [inventory.Snapshot(name, guid, txg)]
+            snap = inventory.Snapshot(name, guid, txg, int(time.time()))
+            ds.snapshots = [s for s in ds.snapshots if s.name != name] + [snap]
 
 
 def _refresh_taken(ex: Executor, src: Endpoint, src_inv, taken: str) -> None:

@@ -121,6 +121,7 @@ def test_every_key_sample_sets_every_schema_key():
     assert (job.incremental, job.initial) == ("direct", "newest")
     assert (job.take_snapshots, job.snapshot_prefix, job.keep, job.hold) == (False, "nightly", 7, False)
     assert (job.raw, job.retries, job.retry_delay) == ("never", 5, 7)
+    assert job.retention["destination"] == {"hourly": 5, "daily": 6, "weekly": 7, "monthly": 8}
     assert job.direct == Endpoint("backup.internal", "zsw", 2222)  # as the source reaches the destination
     assert job.schedule == "30 1 * * 1-5"
     assert job.snapshot_stem == "nightly_every_key_"

@@ -209,3 +209,43 @@ def test_a_job_whose_name_extends_ours_is_left_alone():
     src, dst = retention.prunable(STEM, source, destination, 0)
     assert src == [j(1)]  # zsw_job_offsite_... (the other job's incremental base) must stay
     assert dst == [j(1)]
+
+
+def _at(name: str, guid: int, iso: str) -> Snapshot:
+    stamp = int(datetime.fromisoformat(iso).replace(tzinfo=timezone.utc).timestamp())
+    return Snapshot(name, guid, guid, stamp)
+
+
+HOURLY_RUNS = [
+    _at("zsw_j_20261101T100000Z", 1, "2026-11-01T10:00:00"),
+    _at("zsw_j_20261101T103000Z", 2, "2026-11-01T10:30:00"),
+    _at("zsw_j_20261101T110000Z", 3, "2026-11-01T11:00:00"),
+    _at("zsw_j_20261102T090000Z", 4, "2026-11-02T09:00:00"),
+    _at("zsw_j_20261109T090000Z", 5, "2026-11-09T09:00:00"),
+    _at("zsw_j_20261201T090000Z", 6, "2026-12-01T09:00:00"),
+]
+
+
+@pytest.mark.parametrize(
+    "counts, kept",
+    [
+        ({}, set()),
+        ({"hourly": 2}, {6, 5}),
+        ({"daily": 3}, {6, 5, 4}),
+        ({"daily": 10}, {6, 5, 4, 3}),  # the newest of each day: 10:30 loses to 11:00
+        ({"weekly": 2}, {6, 5}),
+        ({"monthly": 2}, {6, 5}),  # December's, and the newest of November
+        ({"hourly": 1, "monthly": 2}, {6, 5}),
+        ({"monthly": 1, "daily": 5}, {6, 5, 4, 3}),
+        ({"daily": 0, "weekly": 0}, set()),
+    ],
+)
+def test_kept_by_period_keeps_the_newest_of_each_recent_period(counts, kept):
+    assert retention.kept_by_period(HOURLY_RUNS, counts) == kept
+
+
+def test_destination_keeps_its_history_while_the_source_keeps_only_the_base():
+    rules = {"source": {}, "destination": {"daily": 3}}
+    src, dst = retention.prunable("zsw_j_", HOURLY_RUNS, HOURLY_RUNS, keep=1, retention=rules)
+    assert src == [s.name for s in HOURLY_RUNS[:-1]]
+    assert dst == ["zsw_j_20261101T100000Z", "zsw_j_20261101T103000Z", "zsw_j_20261101T110000Z"]
