@@ -29,6 +29,11 @@ from tests.wizard.driver import (
 
 from .replication import assert_same, ok, snapshot
 
+DEFAULT_RETENTION = {  # the schema's defaults
+    "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
+    "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+}
+
 # every test gets a private crontab: a wizard gone astray can never reach this machine's
 pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("private_crontab")]
 
@@ -45,6 +50,8 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
     assert "zfs send tank/media@zsw_media_" in shown
     assert "ok: saved " in shown and "installed in your crontab" in shown
     assert src.snapshots("tank/media") == {}, "the preview changed nothing"
+    written = yaml.safe_load((tmp_path / "config" / "jobs" / "media.yaml").read_text())
+    assert written["snapshots"]["take"] is True and written["retention"] == DEFAULT_RETENTION
 
     run = src.run(
         [*RUN, "--config-dir", str(tmp_path / "config"), "--state-dir", str(tmp_path / "state"), "media"],
@@ -119,6 +126,7 @@ def test_cron_install_list_unschedule_leave_foreign_lines(hosts, tmp_path):
     assert shlex.split(ours[0].split(" ", 5)[5], comments=True)[-1] == "media"
     saved = yaml.safe_load((tmp_path / "config" / "jobs" / "media.yaml").read_text())
     assert saved["schedule"] == "0 * * * *"
+    assert saved["retention"] == DEFAULT_RETENTION  # Enter at both retention questions
 
     listed = wizard(src, tmp_path, "", "list")
     assert "schedule hourly, on the hour (0 * * * *), next in" in listed.stdout
@@ -137,11 +145,11 @@ def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_pa
     assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
     path = tmp_path / "config" / "jobs" / "media.yaml"
     before = path.read_text()
-    unchanged = wizard(src, tmp_path, ENTER * 10, "edit", "media")
+    unchanged = wizard(src, tmp_path, ENTER * 12, "edit", "media")
     assert unchanged.returncode == 0 and "No changes: the job file stays as it is." in unchanged.stdout
     assert path.read_text() == before
 
-    edited = wizard(src, tmp_path, ENTER * 9 + DOWN + ENTER + ENTER + "n", "edit", "media")  # hourly; save
+    edited = wizard(src, tmp_path, ENTER * 11 + DOWN + ENTER + ENTER + "n", "edit", "media")  # hourly; save
     assert edited.returncode == 0, edited.stdout + edited.stderr
     assert "-schedule: 0 2 * * *" in edited.stdout and "+schedule: 0 * * * *" in edited.stdout
     run = src.run(

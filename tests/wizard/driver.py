@@ -101,6 +101,8 @@ AFTER_CHECK = (
     + ENTER  # keep transfer options
     + ENTER  # the runner's own snapshots
     + ENTER  # keep 1
+    + ENTER  # retention on the source: the schema's defaults
+    + ENTER  # retention on the destination: the schema's defaults
     + ENTER  # name: media
     + ENTER  # nightly
     + ENTER  # save

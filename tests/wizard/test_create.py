@@ -15,6 +15,10 @@ from zfs_sync_wizard.errors import ExitCode
 from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output
 
 # push to backup01, tank/media recursive, defaults for everything else
+DEFAULT_RETENTION = {  # the schema's, written when Enter answers both retention questions
+    "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
+    "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+}
 ENTER_THROUGH = (
     ENTER  # push
     + "media"
@@ -27,6 +31,8 @@ ENTER_THROUGH = (
     + ENTER  # suggested destination dataset
     + ENTER  # keep transfer options
     + ENTER  # snapshots: default (sanoid's, since tank/media has autosnap snapshots)
+    + ENTER  # retention on the source: the schema's defaults
+    + ENTER  # retention on the destination: the schema's defaults
     + ENTER  # job name: suggested
     + ENTER  # nightly
     + ENTER  # save
@@ -47,6 +53,11 @@ def test_enter_through_defaults_writes_a_valid_job_and_schedules_it(ctx, ex):
     assert loaded.destination.endpoint.target == "root@backup01"
     assert loaded.schedule == "0 2 * * *"
     assert loaded.take_snapshots is False  # sanoid's autosnap snapshots were found
+    assert loaded.retention == DEFAULT_RETENTION
+    assert "[template_zfs_sync]\n      autosnap = yes\n      autoprune = yes\n      hourly = 24" in shown
+    assert (
+        "[template_zfs_sync_received]\n      autosnap = no\n      autoprune = yes\n      hourly = 0" in shown
+    )
     assert "ok: logged in to root@backup01; found mbuffer, zfs, zstd" in shown
     assert "backup01:backup/tank/media does not exist yet" in shown
     assert "Tue 2024-05-07 21:00" not in shown
@@ -64,7 +75,16 @@ def test_enter_through_defaults_writes_a_valid_job_and_schedules_it(ctx, ex):
 def test_written_file_spells_out_every_setting(ctx):
     drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
     data = yaml.safe_load((ctx.config_dir / "jobs" / "media.yaml").read_text())
-    assert list(data) == ["version", "source", "destination", "transfer", "snapshots", "schedule"]
+    assert list(data) == [
+        "version",
+        "source",
+        "destination",
+        "transfer",
+        "snapshots",
+        "retention",
+        "schedule",
+    ]
+    assert data["retention"] == DEFAULT_RETENTION
     assert data["source"] == {"dataset": "tank/media", "recursive": True}
     assert data["transfer"]["compression"] == "auto" and data["transfer"]["buffer"] == "128M"
 
@@ -99,6 +119,16 @@ def test_invalid_answers_are_explained_and_asked_again(ctx):
         + "3"
         + ENTER  # keep
         + CLEAR
+        + "24 7"
+        + ENTER
+        + CLEAR
+        + "48 7 4 0"
+        + ENTER  # retention on the source: refused, then 48 hourly
+        + CLEAR
+        + "0 30 8 99999"
+        + ENTER
+        + ENTER  # retention on the destination: refused, then the default
+        + CLEAR
         + "bad name"
         + ENTER
         + CLEAR
@@ -125,11 +155,15 @@ def test_invalid_answers_are_explained_and_asked_again(ctx):
         "invalid: expected a whole number from 0 to 10000",
         "invalid: 'bad name' is not a job name",
         "invalid: expected five fields: minute hour day-of-month month day-of-week",
+        "invalid: expected four whole numbers: hourly daily weekly monthly, e.g. '24 7 4 0'",
     ):
         assert message in shown
+    assert shown.count("invalid: expected a whole number from 0 to 10000") == 2  # keep, then monthly 99999
     assert "Wed 2024-05-08 01:30 (in 4 hours)" in shown and "Fri 2024-05-10 01:30 (in 2 days)" in shown
     loaded = job.load_job(ctx.config_dir / "jobs" / "media-nightly.yaml")
     assert (loaded.take_snapshots, loaded.keep, loaded.schedule) == (True, 3, "30 1 * * 1-5")
+    assert loaded.retention == {**DEFAULT_RETENTION, "source": {**DEFAULT_RETENTION["source"], "hourly": 48}}
+    assert "[template_zfs_sync]" not in shown  # the runner's own snapshots: no sanoid.conf to show
 
 
 def _cancelled(ctx, ex, code):

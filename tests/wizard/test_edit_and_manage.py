@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from zfs_sync_wizard import cron, job
 from zfs_sync_wizard.cli import wizard as cli
@@ -14,8 +15,9 @@ from .conftest import CLEAR, DOWN, ENTER, UP, drive, output
 from .test_create import ENTER_THROUGH
 
 FOREIGN = "MAILTO=me@example.org\n# my backups\n15 4 * * * /usr/local/bin/mine\n"
-# push, same dataset (default), children, host, port, key, destination, options, snapshots
-EDIT_THROUGH = ENTER * 9
+# push, same dataset (default), children, host, port, key, destination, options, snapshots,
+# retention on the source, retention on the destination
+EDIT_THROUGH = ENTER * 11
 
 
 def make_job(ctx):
@@ -36,6 +38,34 @@ def test_edit_enter_through_changes_nothing(ctx):
     assert drive(EDIT_THROUGH + ENTER, lambda: cli.dispatch(ctx, "edit", "media")) == 0
     assert "No changes: the job file stays as it is." in output(ctx)
     assert path.read_bytes() == before
+
+
+@pytest.mark.timeout(20)
+def test_edit_of_a_file_written_before_retention_existed_changes_nothing(ctx):
+    path = make_job(ctx)
+    data = yaml.safe_load(path.read_text())
+    del data["retention"]
+    path.write_text(job.dump(data))
+    before = path.read_bytes()
+    assert drive(EDIT_THROUGH + ENTER, lambda: cli.dispatch(ctx, "edit", "media")) == 0
+    assert "No changes: the job file stays as it is." in output(ctx)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.timeout(20)
+def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
+    path = make_job(ctx)
+    keys = ENTER * 10 + CLEAR + "0 60 8 24" + ENTER + ENTER + ENTER + "n"  # destination; schedule; save
+    assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0, output(ctx)
+    shown = output(ctx)
+    assert "    -    daily: 30\n    +    daily: 60" in shown
+    assert job.load_job(path).retention["destination"] == {
+        "hourly": 0,
+        "daily": 60,
+        "weekly": 8,
+        "monthly": 24,
+    }
+    assert "      daily = 60\n      weekly = 8\n      monthly = 24" in shown  # the destination's sanoid.conf
 
 
 @pytest.mark.timeout(20)

@@ -64,6 +64,10 @@ def test_finalize_new_job_spells_out_settings_but_not_empty_ones():
     }
     assert mapping["source"] == {"dataset": "tank/a", "recursive": False}  # local: no host, port or key
     assert "bandwidth_limit" not in mapping["transfer"] and "schedule" not in mapping
+    assert mapping["retention"] == {
+        "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
+        "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+    }
 
 
 def test_finalize_edit_keeps_the_files_keys_and_adds_only_changes():
@@ -101,6 +105,10 @@ def test_finalize_never_writes_keys_the_schema_lacks():
     mapping = draft.finalize(values, {}, {}, full=True)
     assert draft.supported("retention") or "retention" not in mapping
     assert draft.supported("transfer", "raw") or "raw" not in mapping["transfer"]
+    values["retention"]["source"]["yearly"] = 3  # not in the schema
+    values["archive"] = {"keep": 1}
+    mapping = draft.finalize(values, {}, {}, full=True)
+    assert mapping["retention"]["source"] == {"hourly": 1} and "archive" not in mapping
 
 
 def test_adjust_for_missing_programs():
@@ -114,6 +122,16 @@ def test_sanoid_stanza():
     text = options.sanoid_stanza("tank/a", True, {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0})
     assert "[tank/a]\n  use_template = zfs_sync\n  recursive = yes" in text
     assert "  hourly = 24\n  daily = 7\n  weekly = 4\n  monthly = 0" in text
+    assert "[template_zfs_sync]\n  autosnap = yes\n  autoprune = yes" in text
+
+
+def test_sanoid_stanza_for_the_destination_only_prunes():
+    counts = {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12}
+    text = options.sanoid_stanza("backup/a", False, counts, autosnap=False)
+    assert text == (
+        "[backup/a]\n  use_template = zfs_sync_received\n\n[template_zfs_sync_received]\n"
+        "  autosnap = no\n  autoprune = yes\n  hourly = 0\n  daily = 30\n  weekly = 8\n  monthly = 12"
+    )
 
 
 def snap(name, guid, txg):

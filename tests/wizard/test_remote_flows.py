@@ -10,11 +10,11 @@ from zfs_sync_wizard.cli import wizard as cli
 from zfs_sync_wizard.execute import Result
 from zfs_sync_wizard.wizard import draft, options
 
-from .conftest import CLEAR, CTRL_C, DOWN, ENTER, drive, output
+from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, drive, output
 from .test_create import ENTER_THROUGH
 
 BEFORE_HOST = ENTER + "media" + ENTER + ENTER
-AFTER_CHECK = ENTER * 7  # destination dataset ... install in crontab
+AFTER_CHECK = ENTER * 9  # destination dataset, options, snapshots, retention x2 ... install in crontab
 
 
 def attempts(*results):
@@ -244,21 +244,63 @@ def test_existing_empty_destination_is_a_warning_not_a_stop(ctx, ex):
 
 
 @pytest.mark.timeout(20)
-def test_retention_is_asked_and_written_once_the_schema_has_it(ctx, monkeypatch):
-    count = job.SCHEMA["snapshots"]["keep"][0]  # the proposed schema addition, as in the report
-    proposed = {
-        side: {p: (count, n) for p, n in counts.items()}
-        for side, counts in options.RETENTION_DEFAULTS.items()
-    }
-    monkeypatch.setitem(job.SCHEMA, "retention", proposed)
+def test_retention_is_asked_and_written_once_the_schema_has_it(ctx):
     keys = ENTER_THROUGH.replace(
-        "root@backup01" + ENTER * 4 + ENTER + ENTER,
-        "root@backup01" + ENTER * 4 + ENTER + ENTER + CLEAR + "48 14 8 2" + ENTER + ENTER,
+        "root@backup01" + ENTER * 4 + ENTER + ENTER + ENTER + ENTER,  # ... options, sanoid's, retention x2
+        "root@backup01"
+        + ENTER * 4
+        + ENTER
+        + ENTER
+        + CLEAR
+        + "1 2 3 4"
+        + ENTER  # retention on the source
+        + CLEAR
+        + "0, 14, 4, 6"
+        + ENTER,  # retention on the destination (commas are fine)
     )
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
-    data = yaml.safe_load((ctx.config_dir / "jobs" / "media.yaml").read_text())
-    assert data["retention"] == {
-        "source": {"hourly": 48, "daily": 14, "weekly": 8, "monthly": 2},
-        "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+    path = ctx.config_dir / "jobs" / "media.yaml"
+    answered = {
+        "source": {"hourly": 1, "daily": 2, "weekly": 3, "monthly": 4},
+        "destination": {"hourly": 0, "daily": 14, "weekly": 4, "monthly": 6},
     }
-    assert "[template_zfs_sync]" in output(ctx)  # sanoid's snapshots: the sanoid.conf section to use
+    assert yaml.safe_load(path.read_text())["retention"] == answered
+    assert job.load_job(path).retention == answered
+    shown = output(ctx)
+    assert "sanoid.conf on localhost, as answered" in shown
+    assert options.sanoid_stanza("tank/media", True, answered["source"]) in "\n".join(
+        line[4:] for line in shown.splitlines()
+    )
+    assert "sanoid.conf on root@backup01, as answered" in shown
+    assert "[backup/tank/media]\n      use_template = zfs_sync_received\n      recursive = yes" in shown
+    assert (
+        "[template_zfs_sync_received]\n      autosnap = no\n      autoprune = yes\n"
+        "      hourly = 0\n      daily = 14\n      weekly = 4\n      monthly = 6"
+    ) in shown
+
+
+@pytest.mark.timeout(20)
+def test_retention_of_the_runners_own_snapshots(ctx):
+    keys = ENTER_THROUGH.replace(
+        "root@backup01" + ENTER * 4 + ENTER + ENTER + ENTER + ENTER,
+        "root@backup01"
+        + ENTER * 4
+        + ENTER
+        + UP
+        + ENTER  # the runner's own snapshots
+        + ENTER  # keep 1
+        + CLEAR
+        + "48 14 8 2"
+        + ENTER
+        + ENTER,
+    )
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
+    loaded = job.load_job(ctx.config_dir / "jobs" / "media.yaml")
+    assert loaded.take_snapshots and loaded.keep == 1
+    assert loaded.retention == {
+        "source": {"hourly": 48, "daily": 14, "weekly": 8, "monthly": 2},
+        "destination": job.schema_defaults()["retention"]["destination"],
+    }
+    shown = output(ctx)
+    assert "the runner keeps the newest of its own replication snapshots" in shown
+    assert "[template_zfs_sync]" not in shown  # no sanoid.conf to show

@@ -5,8 +5,9 @@ the schema's defaults, then defaults.yaml, then (when editing) the job
 file.  `finalize` turns them back into a mapping for the file: a new job
 spells out every setting; an edited one keeps the keys its file had and
 adds only those whose value now differs from the default, so pressing
-Enter through an edit changes nothing.  Keys the installed schema does not
-know (proposed additions such as retention) are never written.
+Enter through an edit changes nothing (a file written before a section
+such as retention existed stays without it).  Keys the installed schema
+does not know are never written.
 """
 
 from __future__ import annotations

@@ -112,9 +112,12 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
     hint = questions.estimate(s)
     if hint:
         ui.note(f"size: {hint}")
-    if not job.take_snapshots and "retention" in mapping:
-        ui.note("sanoid keeps the source's snapshots; this sanoid.conf section matches your answers:")
-        ui.block(options.sanoid_stanza(job.source.dataset, job.recursive, mapping["retention"]["source"]))
+    if not job.take_snapshots:
+        src, dst, counts = job.source, job.destination, job.retention
+        ui.note(f"sanoid.conf on {src.endpoint.label}, as answered (sanoid takes and prunes the snapshots):")
+        ui.block(options.sanoid_stanza(src.dataset, job.recursive, counts["source"]))
+        ui.note(f"sanoid.conf on {dst.endpoint.label}, as answered (sanoid prunes what arrives, takes none):")
+        ui.block(options.sanoid_stanza(dst.dataset, job.recursive, counts["destination"], autosnap=False))
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
     ui.block(plan)

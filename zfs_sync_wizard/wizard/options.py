@@ -28,10 +28,6 @@ RAW = (
     ("never (encrypted datasets arrive decrypted)", "never"),
 )
 PERIODS = ("hourly", "daily", "weekly", "monthly")
-RETENTION_DEFAULTS = {
-    "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
-    "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
-}
 OWN, SANOID = "own", "sanoid"
 
 
@@ -92,11 +88,17 @@ def ask_transfer(ui: UI, values: dict) -> None:
     )
 
 
-def _counts(answer: str) -> dict:
-    parts = answer.replace(",", " ").split()
-    if len(parts) != len(PERIODS) or not all(p.isdigit() for p in parts):
-        raise ValueError("expected four whole numbers: hourly daily weekly monthly, e.g. '24 7 4 0'")
-    return dict(zip(PERIODS, (int(p) for p in parts)))
+def _counts(side: str):
+    """Check of a retention answer: four counts, each as the schema allows it."""
+    checks = jobmod.SCHEMA["retention"][side]
+
+    def check(answer: str) -> dict:
+        parts = answer.replace(",", " ").split()
+        if len(parts) != len(PERIODS) or not all(p.isascii() and p.isdigit() for p in parts):
+            raise ValueError("expected four whole numbers: hourly daily weekly monthly, e.g. '24 7 4 0'")
+        return {p: checks[p][0](int(n)) for p, n in zip(PERIODS, parts)}
+
+    return check
 
 
 def _keep(answer: str) -> int:
@@ -123,25 +125,52 @@ def ask_snapshots(ui: UI, values: dict, sanoid_managed: bool, editing: bool) -> 
             default=str(snapshots["keep"]),
             check=_keep,
         )
-    if draft.supported("retention"):
-        ask_retention(ui, values)
+    ask_retention(ui, values)
 
 
 def ask_retention(ui: UI, values: dict) -> None:
+    """Hourly, daily, weekly and monthly counts per side (the schema's defaults pre-filled)."""
     retention = values.setdefault("retention", {})
-    for side in ("source", "destination"):
-        current = {**RETENTION_DEFAULTS[side], **(retention.get(side) or {})}
-        text = " ".join(str(current[p]) for p in PERIODS)
-        retention[side] = ui.text(
-            f"Snapshots to keep on the {side} (hourly daily weekly monthly)", default=text, check=_counts
+    defaults = jobmod.schema_defaults()["retention"]
+    if values["snapshots"]["take"]:
+        ui.note(
+            "Retention: on each side the runner keeps the newest of its own replication snapshots in "
+            "each of the last N hours, days, weeks and months (UTC), besides those kept above; it never "
+            "prunes other snapshots."
         )
+        question = "Runner's own replication snapshots to keep on the {side} (hourly daily weekly monthly)"
+    else:
+        ui.note(
+            "Retention: these counts go into the sanoid.conf sections shown before saving (the "
+            "destination's for a sanoid on the destination host); the runner applies them only to its "
+            "own replication snapshots."
+        )
+        question = (
+            "Snapshots to keep on the {side}, in sanoid.conf and of the runner's own replication "
+            "snapshots (hourly daily weekly monthly)"
+        )
+    for side in ("source", "destination"):
+        current = {**defaults[side], **(retention.get(side) or {})}
+        text = " ".join(str(current[p]) for p in PERIODS)
+        retention[side] = ui.text(question.format(side=side), default=text, check=_counts(side))
 
 
-def sanoid_stanza(dataset: str, recursive: bool, counts: dict) -> str:
-    """The sanoid.conf section that keeps the source's snapshots as answered."""
-    lines = [f"[{dataset}]", "  use_template = zfs_sync"]
+def sanoid_stanza(dataset: str, recursive: bool, counts: dict, autosnap: bool = True) -> str:
+    """The sanoid.conf section that keeps a side's snapshots as answered.
+
+    The source's sanoid takes and prunes them; the destination's (autosnap
+    = no) only prunes what arrives.  Distinct templates, so both fit in one
+    sanoid.conf when both sides are this machine.
+    """
+    template = "zfs_sync" if autosnap else "zfs_sync_received"
+    lines = [f"[{dataset}]", f"  use_template = {template}"]
     if recursive:
         lines.append("  recursive = yes")
-    lines += ["", "[template_zfs_sync]", "  autosnap = yes", "  autoprune = yes"]
+    lines += [
+        "",
+        f"[template_{template}]",
+        f"  autosnap = {'yes' if autosnap else 'no'}",
+        "  autoprune = yes",
+    ]
     lines += [f"  {p} = {counts[p]}" for p in PERIODS]
     return "\n".join(lines)
