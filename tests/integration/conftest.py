@@ -53,3 +53,20 @@ def hosts(sandbox: Sandbox) -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.reset()
+
+
+@pytest.fixture
+def media(hosts, tmp_path):
+    """A source tank/media with 200 KiB of data and a push job `media` to the destination host."""
+    from .replication import Product
+
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "tank/media"])
+    src.write_random("tank/media", "movie.mkv", 200 << 10)
+    product = Product(src, tmp_path)
+    job = {
+        "source": {"dataset": "tank/media"},
+        "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
+    }
+    product.job("media", job)
+    return product

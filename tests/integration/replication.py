@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import yaml
@@ -30,6 +31,20 @@ class Product:
     def run(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
         argv = RUN + ["--config-dir", str(self.config), "--state-dir", str(self.state), *args]
         return self.host.run(argv, check=False, timeout=timeout)
+
+    def slow(self, name: str, rate: str) -> None:
+        """Limit the job's bandwidth so that a run lasts a while."""
+        job = self.config / "jobs" / f"{name}.yaml"
+        job.write_text(job.read_text() + f"transfer:\n  bandwidth_limit: {rate}\n  retry_delay: 1\n")
+
+    def start_locked(self, name: str) -> tuple:
+        """Start a run in the background; return it and its pid once it holds the job's lock."""
+        running = self.start(name)
+        lock = self.state / "locks" / f"{name}.lock"
+        deadline = time.time() + 30
+        while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
+            time.sleep(0.1)
+        return running, int(lock.read_text())
 
     def start(self, *args: str, timeout: int = 120) -> Background:
         """Start a run in a thread (for lock tests); `.wait()` gives its result."""

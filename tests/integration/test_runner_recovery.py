@@ -9,23 +9,9 @@ import time
 
 import pytest
 
-from .replication import Product, assert_same, ok
+from .replication import assert_same, ok
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture
-def media(hosts, tmp_path):
-    src, dst = hosts.src, hosts.dst
-    src.run(["zfs", "create", "tank/media"])
-    src.write_random("tank/media", "movie.mkv", 300 << 10)
-    product = Product(src, tmp_path)
-    job = {
-        "source": {"dataset": "tank/media"},
-        "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
-    }
-    product.job("media", job)
-    return product
 
 
 def test_the_incremental_base_is_held_until_a_newer_common_snapshot_exists(hosts, media):
@@ -48,8 +34,7 @@ def test_the_incremental_base_is_held_until_a_newer_common_snapshot_exists(hosts
 
 
 def test_an_ssh_drop_mid_transfer_is_retried_and_recorded(hosts, media):
-    job = media.config / "jobs" / "media.yaml"
-    job.write_text(job.read_text() + "transfer:\n  bandwidth_limit: 50k\n  retry_delay: 1\n")
+    media.slow("media", "50k")
     running = media.start("media")
     killed = ""
     deadline = time.time() + 30

@@ -9,26 +9,9 @@ import time
 
 import pytest
 
-from .replication import Product, assert_same, ok, snapshot, unwrap_command, wrap_command
+from .replication import assert_same, ok, snapshot, unwrap_command, wrap_command
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture
-def media(hosts, tmp_path):
-    """A source with data and a push job `media` to the destination host."""
-    src, dst = hosts.src, hosts.dst
-    src.run(["zfs", "create", "tank/media"])
-    src.write_random("tank/media", "movie.mkv", 200 << 10)
-    product = Product(src, tmp_path)
-    product.job(
-        "media",
-        {
-            "source": {"dataset": "tank/media"},
-            "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
-        },
-    )
-    return product
 
 
 def both_sides(hosts) -> tuple:
@@ -164,13 +147,8 @@ def test_check_reports_every_side(hosts, media):
 
 
 def test_a_second_run_of_the_same_job_is_refused_by_the_lock(hosts, media):
-    job = media.config / "jobs" / "media.yaml"
-    job.write_text(job.read_text() + "transfer:\n  bandwidth_limit: 40k\n")  # ~5 s for 200 KiB
-    first = media.start("media")
-    lock = media.state / "locks" / "media.lock"
-    deadline = time.time() + 30
-    while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
-        time.sleep(0.1)
+    media.slow("media", "40k")  # ~5 s for 200 KiB
+    first, _ = media.start_locked("media")
     second = media.run("media")
     assert second.returncode == 3
     assert second.stderr.strip().startswith("zfs-sync-run: media: job media is already running (pid ")
@@ -191,20 +169,16 @@ def test_invalid_job_file_exits_2_naming_file_and_key(hosts, media):
 
 
 def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
-    job = media.config / "jobs" / "media.yaml"
-    job.write_text(job.read_text() + "transfer:\n  bandwidth_limit: 20k\n")  # ~10 s for 200 KiB
-    running = media.start("media")
-    lock = media.state / "locks" / "media.lock"
-    deadline = time.time() + 30
-    while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
-        time.sleep(0.1)
+    media.slow("media", "20k")  # ~10 s for 200 KiB
+    running, pid = media.start_locked("media")
     time.sleep(1.5)  # inside the transfer
-    os.kill(int(lock.read_text()), signal.SIGTERM)
+    os.kill(pid, signal.SIGTERM)
     stopped = running.wait()
     assert stopped.returncode == 130, stopped.stderr
     assert "interrupted" in stopped.stderr
     assert json.loads((media.state / "runs" / "media.json").read_text())["result"] == "interrupted"
 
+    job = media.config / "jobs" / "media.yaml"
     job.write_text(job.read_text().replace("bandwidth_limit: 20k", "bandwidth_limit: null"))
     ok(media.run("media"))
     assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")
