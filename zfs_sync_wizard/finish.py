@@ -4,7 +4,8 @@
   (zfs-fuse can exit 0 on a receive that did nothing).
 - The newest common snapshot is held on both sides (`zfs hold zsw_<job>`),
   so neither retention nor a hand can destroy the next incremental's base
-  ("dataset is busy"); the hold on the previous base is released.
+  ("dataset is busy", or OpenZFS 2.3's "it's being held"); the hold on the
+  previous base is released.
 - The job's own older replication snapshots are pruned on both sides.
 """
 
@@ -97,7 +98,9 @@ def _destroy(s: Session, endpoint: Endpoint, dataset: str, snap: str) -> None:
     try:
         s.ex.run(endpoint, zfscmd.destroy_snapshot(dataset, snap), changes=True)
     except CommandFailed as exc:
-        if "busy" in exc.stderr:  # a hold of ours left by an interrupted run: release it and retry once
+        if (
+            "busy" in exc.stderr or "being held" in exc.stderr
+        ):  # a hold of ours left behind: release, retry once
             s.ex.run(endpoint, zfscmd.release(s.job.hold_tag, dataset, snap), changes=True, check=False)
             retry = s.ex.run(endpoint, zfscmd.destroy_snapshot(dataset, snap), changes=True, check=False)
             if retry.status == 0:

@@ -66,7 +66,9 @@ def run_pair(s: Session, pair: Pair, source: inventory.Dataset) -> None:
         for step in plan.sends:
             send = zfscmd.send(pair.source, step, flags)
             receive = zfscmd.receive(pair.destination, step, s.resumable)
-            resumed = stream(s, pair.source, pair.destination, send, receive, step.target, step.kind)
+            # a dry run's snapshot is not taken yet: estimate from what the dataset holds now
+            known = written_since(s, pair.source, step.base) if step.target_guid < 0 else None
+            resumed = stream(s, pair.source, pair.destination, send, receive, step.target, step.kind, known)
             if step.kind == "full" and s.job.readonly:
                 s.ex.run(s.dst, zfscmd.set_readonly(pair.destination), changes=True)
             if resumed:
@@ -103,16 +105,17 @@ def _catch_up(s: Session, pair: Pair, source: inventory.Dataset, flags: list) ->
 
 
 def stream(
-    s: Session, source: str, destination: str, send: list, receive: list, target: str, kind: str
+    s: Session, source: str, destination: str, send: list, receive: list, target: str, kind: str, known=None
 ) -> bool:
-    """Run one send/receive pipeline, retrying after SSH drops.
+    """Run one send/receive pipeline, retrying after SSH drops; `known` is a
+    size estimate made otherwise (else `zfs send -nvP` is asked).
 
     Returns True when it finished through a resume token (which ends at the
     snapshot being received when the drop happened, not necessarily `target`).
     """
     resumed = False
     for attempt in range(s.job.retries + 1):
-        size = estimate(s, send)
+        size = known if known is not None else estimate(s, send)
         stages = pl.build(send, receive, s.src, s.dst, s.pipeline_options(size), s.job.direct)
         if s.ex.dry_run:
             if size is not None:
@@ -156,6 +159,14 @@ def estimate(s: Session, send: list) -> int | None:
         return None
     result = s.ex.run(s.src, zfscmd.estimate(send), changes=False, check=False)
     return resume.parse_size(result.stdout + result.stderr) if result.status == 0 else None
+
+
+def written_since(s: Session, dataset: str, base: str | None) -> int | None:
+    """Bytes written since `base` (or referenced, for a full send): a stream's approximate size."""
+    prop = f"written@{base}" if base else "referenced"
+    result = s.ex.run(s.src, ["zfs", "get", "-Hp", "-o", "value", prop, dataset], changes=False, check=False)
+    value = result.stdout.strip()
+    return int(value) if result.status == 0 and value.isdigit() else None
 
 
 def read_token(s: Session, dataset: str) -> str | None:

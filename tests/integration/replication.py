@@ -12,6 +12,13 @@ from pathlib import Path
 import yaml
 
 RUN = [sys.executable, "-m", "zfs_sync_wizard.cli.run"]
+# Retention by hours and days would make pruning depend on the clock (two runs
+# a second apart may straddle an hour): tests keep only `snapshots.keep`.
+NO_PERIODS = {
+    "retention": {
+        side: {"hourly": 0, "daily": 0, "weekly": 0, "monthly": 0} for side in ("source", "destination")
+    }
+}
 
 
 class Product:
@@ -22,6 +29,7 @@ class Product:
         self.config = base / "config"
         self.state = base / "state"
         (self.config / "jobs").mkdir(parents=True, exist_ok=True)
+        (self.config / "defaults.yaml").write_text(yaml.safe_dump(NO_PERIODS))
 
     def job(self, name: str, mapping: dict) -> Path:
         path = self.config / "jobs" / f"{name}.yaml"

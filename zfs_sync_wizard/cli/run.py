@@ -145,7 +145,7 @@ def _status(job: Job, state: Path) -> ExitCode:
     for snap in last.get("held", []):
         print(
             f"{job.name}: {snap} is held (zfs hold {job.hold_tag}) on both sides as the next incremental's base; "
-            f"'zfs destroy' reports 'dataset is busy' until a newer common snapshot exists "
+            f"'zfs destroy' refuses it (dataset is busy / it's being held) until a newer common snapshot exists "
             f"(or release it: zfs release {job.hold_tag} SNAPSHOT)"
         )
     for error in last.get("errors", []):

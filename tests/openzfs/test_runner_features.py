@@ -1,0 +1,86 @@
+"""Raw sends, holds and direct remote-to-remote transfers on real OpenZFS."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .product import Product, ok, same
+
+pytestmark = pytest.mark.timeout(600)
+PASSPHRASE = "correct horse battery staple"
+
+
+def encrypted(guest, dataset: str) -> None:
+    guest.sh(
+        'printf "%s" "$2" | zfs create -o encryption=on -o keyformat=passphrase -o keylocation=prompt "$1"',
+        dataset,
+        PASSPHRASE,
+    )
+
+
+def test_an_encrypted_dataset_is_sent_raw_and_readable_after_loading_the_key(pools, tmp_path):
+    a, b = pools.a, pools.b
+    encrypted(a, "tank/secret")
+    a.write_random("tank/secret", "ledger.db", 1 << 20)
+    product = Product(tmp_path)
+    product.job("secret", a.job_side("tank/secret"), b.job_side("backup/secret"))
+    dry = product.run("--dry-run", "secret")
+    assert "zfs send -w tank/secret@zsw_secret_" in dry.stdout
+    ok(product.run("secret"))
+
+    assert b.prop("backup/secret", "encryption") == "aes-256-gcm"
+    assert b.prop("backup/secret", "keystatus") == "unavailable"  # only ciphertext arrived
+    b.sh('printf "%s" "$2" | zfs load-key "$1"', "backup/secret", PASSPHRASE)
+    same(a, "tank/secret", b, "backup/secret")
+
+
+def test_an_interrupted_raw_send_resumes(pools, tmp_path):
+    a, b = pools.a, pools.b
+    encrypted(a, "tank/secret")
+    a.write_random("tank/secret", "ledger.db", 16 << 20)
+    product = Product(tmp_path)
+    slow = {"compression": "none", "buffer": None, "bandwidth_limit": "1M", "retries": 0}
+    product.job("secret", a.job_side("tank/secret"), b.job_side("backup/secret"), transfer=slow)
+    running = product.start("secret")
+    b.wait_for_process("zfs receive -u -s", timeout=120)
+    time.sleep(2)
+    assert a.kill("zfs send") >= 1
+    assert running.wait().returncode == 1
+
+    ok(product.run("secret"))
+    assert product.record("secret")["sent"][0]["kind"] == "resume"
+    assert b.prop("backup/secret", "encryption") == "aes-256-gcm"
+    b.sh('printf "%s" "$2" | zfs load-key "$1"', "backup/secret", PASSPHRASE)
+    same(a, "tank/secret", b, "backup/secret")
+
+
+def test_the_incremental_base_survives_an_attempt_to_destroy_it(pools, tmp_path):
+    a, b = pools.a, pools.b
+    a.run(["zfs", "create", "tank/media"])
+    a.write_random("tank/media", "a.bin", 256 << 10)
+    product = Product(tmp_path)
+    product.job("media", a.job_side("tank/media"), b.job_side("backup/media"))
+    ok(product.run("media"))
+    (base,) = a.snapshots("tank/media")
+    for guest, dataset in ((a, "tank/media"), (b, "backup/media")):
+        refused = guest.run(["zfs", "destroy", f"{dataset}@{base}"], check=False)
+        assert refused.returncode != 0 and "it's being held" in refused.stderr  # OpenZFS 2.3's wording
+        assert "zsw_media" in guest.run(["zfs", "holds", "-H", f"{dataset}@{base}"]).stdout
+    a.write_random("tank/media", "b.bin", 64 << 10)
+    ok(product.run("media"))  # the incremental had its base
+    assert base not in a.snapshots("tank/media")  # released, then pruned
+    same(a, "tank/media", b, "backup/media")
+
+
+def test_direct_remote_to_remote_streams_between_the_guests(pools, tmp_path):
+    a, b = pools.a, pools.b
+    a.run(["zfs", "create", "tank/media"])
+    a.write_random("tank/media", "a.bin", 512 << 10)
+    product = Product(tmp_path)
+    direct = {"direct": True, "direct_host": "root@10.0.2.2"}  # b, as a reaches it
+    product.job("direct", a.job_side("tank/media"), b.job_side("backup/media"), transfer=direct)
+    ok(product.run("direct"))
+    same(a, "tank/media", b, "backup/media")
+    assert product.record("direct")["bytes"] > 512 << 10
