@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -172,7 +173,7 @@ def test_remote_to_remote_relays_through_this_machine(hosts, tmp_path):
     product.job("relay", job)
     dry = product.run("--dry-run", "relay")
     assert f"root@{src.address} '{{ zfs send" in dry.stdout
-    assert "| pv -f -n -b -t -i 1 | ssh " in dry.stdout
+    assert re.search(r"mbuffer -q -s 128k -m 128M' \| pv -f -n -b -t -i 1 (-s \d+ )?\| ssh ", dry.stdout)
     ok(product.run("relay"))
     ok(product.run("relay"))
     assert_same(src, "tank/media", dst, "backup/relayed")

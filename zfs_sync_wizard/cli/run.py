@@ -7,6 +7,7 @@ and what to do; the exit status says what happened (zfs-sync-run(8)).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from .. import __version__, capabilities, paths, records, runner
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..execute import Executor
 from ..job import Job, load_defaults, load_job
+from ..lock import JobLock
 
 log = logging.getLogger("zfs_sync_wizard")
 PROG = "zfs-sync-run"
@@ -154,14 +156,13 @@ def _status(job: Job, state: Path) -> ExitCode:
 
 
 def _run_job(job: Job, args, state: Path) -> ExitCode:
-    from ..lock import JobLock
-
     record = records.RunRecord(job=job.name, start=_now(), dry_run=args.dry_run)
     handler = records.file_handler(state, job.name) if not args.dry_run else None
     if handler:
         log.addHandler(handler)
     try:
-        with JobLock(state, job.name):
+        # a dry run changes nothing, so it needs no lock (the wizard previews while cron runs)
+        with contextlib.nullcontext() if args.dry_run else JobLock(state, job.name):
             log.info("run started%s", " (dry run)" if args.dry_run else "")
             opts = runner.Options(dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty())
             outcome = runner.run(job, opts)
