@@ -98,9 +98,8 @@ def _destroy(s: Session, endpoint: Endpoint, dataset: str, snap: str) -> None:
     try:
         s.ex.run(endpoint, zfscmd.destroy_snapshot(dataset, snap), changes=True)
     except CommandFailed as exc:
-        if (
-            "busy" in exc.stderr or "being held" in exc.stderr
-        ):  # a hold of ours left behind: release, retry once
+        held = "busy" in exc.stderr or "being held" in exc.stderr
+        if held:  # a hold of ours left behind by an interrupted run: release it, retry once
             s.ex.run(endpoint, zfscmd.release(s.job.hold_tag, dataset, snap), changes=True, check=False)
             retry = s.ex.run(endpoint, zfscmd.destroy_snapshot(dataset, snap), changes=True, check=False)
             if retry.status == 0:

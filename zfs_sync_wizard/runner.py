@@ -22,7 +22,7 @@ from .execute import Executor
 from .job import Job
 from .progress import Progress
 from .report import describe
-from .session import Options, Outcome, Session
+from .session import Options, Outcome, Session, pipeline_options
 from .ssh import Endpoint
 from .transfer import Pair, resume_partials, run_pair
 
@@ -50,7 +50,7 @@ def check(job: Job, ex: Executor) -> dict:
     """
     probe = planning.Send("b", "a")
     src, dst = job.source.endpoint, job.destination.endpoint
-    options = pl.Options(job.wire_compression, job.buffer, job.bandwidth_limit)
+    options = pipeline_options(job)
     stages = pl.build(zfscmd.send("x", probe), zfscmd.receive("y", probe), src, dst, options, job.direct)
     found = {}
     for endpoint, programs in prereqs.needed(stages).items():

@@ -59,5 +59,9 @@ class Session:
         return capabilities.resumable(self.src_caps, self.dst_caps)
 
     def pipeline_options(self, size: int | None = None) -> pl.Options:
-        job = self.job
-        return pl.Options(job.wire_compression, job.buffer, job.bandwidth_limit, size)
+        return pipeline_options(self.job, size)
+
+
+def pipeline_options(job: Job, size: int | None = None) -> pl.Options:
+    """The job's transfer settings as the pipeline builder takes them."""
+    return pl.Options(job.wire_compression, job.buffer, job.bandwidth_limit, size)

@@ -114,8 +114,8 @@ def stream(
     snapshot being received when the drop happened, not necessarily `target`).
     """
     resumed = False
+    size = known if known is not None else estimate(s, send)
     for attempt in range(s.job.retries + 1):
-        size = known if known is not None else estimate(s, send)
         stages = pl.build(send, receive, s.src, s.dst, s.pipeline_options(size), s.job.direct)
         if s.ex.dry_run:
             if size is not None:
@@ -129,17 +129,19 @@ def stream(
             if attempt >= s.job.retries or not retryable(exc):
                 raise
             delay = s.job.retry_delay * 2**attempt
-            note = f"{source} -> {destination}: attempt {attempt + 1} failed, retrying in {delay} s: {exc.stage}: {exc.stderr.strip().splitlines()[-1:] or ''}"
+            last_line = (exc.stderr.strip().splitlines() or [""])[-1]
+            note = f"{source} -> {destination}: attempt {attempt + 1} failed, retrying in {delay} s: {exc.stage}: {last_line}"
             log.info("%s", note)
             s.outcome.retries.append(note)
             (s.opts.sleep or time.sleep)(delay)
             token = read_token(s, destination) if s.resumable else None
-            if token:
+            if token:  # the stream changed: what is left of it, from where the drop left off
                 send, receive, resumed = (
                     zfscmd.send_token(token),
                     zfscmd.receive(destination, None, True),
                     True,
                 )
+                size = estimate(s, send)
             continue
         s.outcome.bytes += counter.bytes
         s.outcome.estimated += size or 0
@@ -196,9 +198,8 @@ def resume_partials(s: Session, src_inv: inventory.Inventory, dst_inv: inventory
                 continue
             log.info("%s: resuming the partial receive of %s", name, info.toname)
             receive = zfscmd.receive(name, None, True)
-            stream(
-                s, source, name, zfscmd.send_token(token), receive, info.toname.partition("@")[2], "resume"
-            )
+            snap = info.toname.partition("@")[2]
+            stream(s, source, name, zfscmd.send_token(token), receive, snap, "resume", known=info.size)
         except (StageFailed, CommandFailed) as exc:
             s.outcome.errors.append(f"{source} -> {name}: resuming the partial receive failed: {exc}")
     return found
