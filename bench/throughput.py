@@ -24,7 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zfs_sync_wizard.sandbox import Sandbox  # noqa: E402
+from dev.sandbox import Sandbox  # noqa: E402
 
 MEASURE_RSS = (
     "import atexit, resource, runpy, sys\n"

@@ -1,7 +1,9 @@
 """Integration tier: real ZFS (zfs-fuse) on two sandbox hosts, src and dst.
 
 Fixtures:
-- ``sandbox`` (session): one zfs-fuse sandbox for the whole run. The tier is
+- ``sandbox`` (session): one zfs-fuse sandbox for the whole run, after the
+  product is installed (``installed``: tests/installed.py); tests run it as
+  installed, never the checkout. The tier is
   skipped with a clear message where OpenZFS is present (zfs-fuse conflicts
   with it), without root, or without zfs-fuse and its helper tools.
 - ``hosts`` (function): fresh pool ``tank`` on src and ``backup`` on dst;
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from zfs_sync_wizard.sandbox import Sandbox, fuse_mode_unavailable
+from dev.sandbox import Sandbox, fuse_mode_unavailable
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
+def sandbox(installed) -> Iterator[Sandbox]:  # the product is installed before the first test
     reason = fuse_mode_unavailable()
     if reason:
         pytest.skip(reason)

@@ -4,14 +4,14 @@ compare datasets across hosts, and inject faults into real programs."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import yaml
 
-RUN = [sys.executable, "-m", "zfs_sync_wizard.cli.run"]
+from tests import installed
+
 # Retention by hours and days would make pruning depend on the clock (two runs
 # a second apart may straddle an hour): tests keep only `snapshots.keep`.
 NO_PERIODS = {
@@ -21,8 +21,13 @@ NO_PERIODS = {
 }
 
 
+def run_argv() -> list[str]:
+    """zfs-sync-run as pip installed it (tests/installed.py), by its absolute path."""
+    return [installed.product().program("zfs-sync-run")]
+
+
 class Product:
-    """zfs-sync-run as installed on one sandbox host, with its own config and state dirs."""
+    """zfs-sync-run as installed, run on one sandbox host, with its own config and state dirs."""
 
     def __init__(self, host, base: Path):
         self.host = host
@@ -37,8 +42,8 @@ class Product:
         return path
 
     def run(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-        argv = RUN + ["--config-dir", str(self.config), "--state-dir", str(self.state), *args]
-        return self.host.run(argv, check=False, timeout=timeout)
+        argv = run_argv() + ["--config-dir", str(self.config), "--state-dir", str(self.state), *args]
+        return self.host.run(argv, check=False, timeout=timeout, cwd="/")
 
     def slow(self, name: str, rate: str) -> None:
         """Limit the job's bandwidth so that a run lasts a while."""
@@ -72,6 +77,20 @@ class Background:
         self.thread.join(timeout)
         assert self.result is not None, "background run did not finish"
         return self.result
+
+
+def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
+    """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids."""
+    result = host.sh(
+        'end=$(( $(date +%s) + $2 )); until pgrep -f "$1"; do'
+        ' [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.1; done',
+        pattern,
+        str(int(timeout)),
+        check=False,
+        timeout=timeout + 30,
+    )
+    assert result.returncode == 0, f"no process matching {pattern!r} on {host.name} after {timeout} s"
+    return [int(pid) for pid in result.stdout.split()]
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -5,11 +5,10 @@ tests/openzfs.)"""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from .replication import assert_same, ok
+from .replication import assert_same, ok, wait_for_process
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -36,13 +35,9 @@ def test_the_incremental_base_is_held_until_a_newer_common_snapshot_exists(hosts
 def test_an_ssh_drop_mid_transfer_is_retried_and_recorded(hosts, media):
     media.slow("media", "50k")
     running = media.start("media")
-    killed = ""
-    deadline = time.time() + 30
-    while not killed and time.time() < deadline:  # the data connection, not the master or the remote side
-        time.sleep(0.3)
-        killed = hosts.src.sh("pgrep -f '^[^ ]*/ssh .*zfs receive -u' || true").stdout.strip()
-    assert killed, "the transfer's ssh never started"
-    hosts.src.sh(f"kill -KILL {killed.split()[0]}")
+    # the data connection, not the master or the remote side
+    killed = wait_for_process(hosts.src, "^[^ ]*/ssh .*zfs receive -u")
+    hosts.src.sh(f"kill -KILL {killed[0]}")
     ok(running.wait())
     record = json.loads((media.state / "runs" / "media.json").read_text())
     assert len(record["retries"]) == 1

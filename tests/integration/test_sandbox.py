@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from zfs_sync_wizard.sandbox import CommandError, Sandbox, ssh_client_options
-from zfs_sync_wizard.sandbox.proc import pid_alive
-from zfs_sync_wizard.sandbox.sandbox import DEFAULT_REPO_ROOT
+from dev.sandbox import CommandError, Sandbox, ssh_client_options
+from dev.sandbox.proc import pid_alive
 
 pytestmark = pytest.mark.timeout(120)
 
 STRICT_SSH = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # dev/ is imported from the checkout
 
 
 def test_ssh_reaches_the_other_host_strictly_without_options(hosts: Sandbox) -> None:
@@ -106,12 +108,14 @@ def test_send_over_ssh_keeps_guids_and_content(hosts: Sandbox) -> None:
     assert "backup/tank@two\tuserrefs\t0\t" in dst.props("backup/tank")
 
 
-def test_python_runs_on_a_host_with_the_repository_importable(hosts: Sandbox) -> None:
-    code = "import socket, zfs_sync_wizard.sandbox as s; print(socket.gethostname(), s.__file__)"
-    out = hosts.src.run([sys.executable, "-c", code], env={"ZSW_EXAMPLE": "1"}).stdout.split()
-    assert out == ["zsw-src", str(DEFAULT_REPO_ROOT / "zfs_sync_wizard" / "sandbox" / "__init__.py")]
+def test_python_runs_on_a_host_with_a_clean_environment(hosts: Sandbox) -> None:
+    code = "import socket, sys; print(socket.gethostname(), sys.prefix)"
+    out = hosts.src.run([sys.executable, "-c", code], env={"ZSW_EXAMPLE": "1"}, cwd="/").stdout.split()
+    assert out == ["zsw-src", sys.prefix]
     env = hosts.src.run(["env"], env={"ZSW_EXAMPLE": "1"}).stdout
     assert "ZSW_EXAMPLE=1" in env and "PYENV" not in env
+    # nothing makes the checkout importable: the product under test is the installed one
+    assert "PYTHONPATH" not in env and sys.prefix not in env
 
 
 def test_failed_command_names_host_command_and_stderr(hosts: Sandbox) -> None:
@@ -151,12 +155,12 @@ def test_sandbox_of_a_killed_owner_is_reaped(sandbox: Sandbox) -> None:
 def _start_sandbox_in_child() -> subprocess.Popen[str]:
     code = (
         "import time\n"
-        "from zfs_sync_wizard.sandbox import Sandbox\n"
+        "from dev.sandbox import Sandbox\n"
         "sbx = Sandbox(mode='fuse').start()\n"
         "print(sbx.id, flush=True)\n"
         "time.sleep(600)\n"
     )
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(DEFAULT_REPO_ROOT)}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )

@@ -13,12 +13,12 @@ import shlex
 import pytest
 import yaml
 
+from tests import installed
 from tests.wizard.driver import (
     AFTER_CHECK,
     DOWN,
     ENTER,
     FOREIGN,
-    RUN,
     crontab,
     list_titles,
     make_source,
@@ -27,7 +27,7 @@ from tests.wizard.driver import (
     wizard,
 )
 
-from .replication import assert_same, ok, snapshot
+from .replication import assert_same, ok, run_argv, snapshot
 
 DEFAULT_RETENTION = {  # the schema's defaults
     "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
@@ -54,7 +54,14 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
     assert written["snapshots"]["take"] is True and written["retention"] == DEFAULT_RETENTION
 
     run = src.run(
-        [*RUN, "--config-dir", str(tmp_path / "config"), "--state-dir", str(tmp_path / "state"), "media"],
+        [
+            *run_argv(),
+            "--config-dir",
+            str(tmp_path / "config"),
+            "--state-dir",
+            str(tmp_path / "state"),
+            "media",
+        ],
         check=False,
     )
     ok(run)
@@ -63,8 +70,10 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
 
     # the crontab line, run as cron runs it: sh -c, minimal environment, no login shell
     line = next(line for line in crontab(src).splitlines() if line.endswith("# zfs-sync-wizard:job=media"))
-    assert line.startswith("0 2 * * * /")
     command = line.split(" ", 5)[5]
+    # the runner installed beside this wizard, in a venv that is not on PATH
+    runner = installed.product().program("zfs-sync-run")
+    assert line.startswith(f"0 2 * * * {shlex.quote(runner)} --config-dir ")
     src.write_random("tank/media", "second.mkv", 64 << 10)
     snapshot(src, "tank/media", "by-hand")
     cron_run = src.run(
@@ -153,7 +162,14 @@ def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_pa
     assert edited.returncode == 0, edited.stdout + edited.stderr
     assert "-schedule: 0 2 * * *" in edited.stdout and "+schedule: 0 * * * *" in edited.stdout
     run = src.run(
-        [*RUN, "--config-dir", str(tmp_path / "config"), "--state-dir", str(tmp_path / "state"), "media"],
+        [
+            *run_argv(),
+            "--config-dir",
+            str(tmp_path / "config"),
+            "--state-dir",
+            str(tmp_path / "state"),
+            "media",
+        ],
         check=False,
     )
     ok(run)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.replication import run_argv
 from tests.wizard.driver import (
     AFTER_CHECK,
     CLEAR,
     CTRL_C,
     DOWN,
     ENTER,
-    RUN,
     make_source,
     private_crontab,  # noqa: F401 (a fixture)
     to_dst,
@@ -115,7 +115,7 @@ def test_missing_remote_mbuffer_is_named_and_the_job_avoids_it(hosts, tmp_path):
     ) in shown
     assert "default changed: no mbuffer (buffer: none), since mbuffer is missing" in shown
     dirs = ["--config-dir", str(tmp_path / "config"), "--state-dir", str(tmp_path / "state")]
-    run = src.run([*RUN, *dirs, "media"], check=False)
+    run = src.run([*run_argv(), *dirs, "media"], check=False)
     assert run.returncode == 0 and run.stderr == "", run.stderr
 
 

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pytest
 
+from dev.sandbox.proc import run_parallel
 from tests.openzfs.guest import guests as guestlib
 from tests.openzfs.guest.guests import Guest, Guests
-from zfs_sync_wizard.sandbox.proc import run_parallel
 
 HERE = Path(__file__).resolve().parent
 MARK = "openzfs"
@@ -83,7 +83,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def guests() -> Iterator[Guests]:
+def guests(installed) -> Iterator[Guests]:  # the product is installed before the first test
     global _booted
     if _skip_reason:
         pytest.skip(_skip_reason)

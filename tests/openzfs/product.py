@@ -1,22 +1,21 @@
-"""zfs-sync-run on this machine, replicating between the two guests."""
+"""zfs-sync-run as pip installed it (tests/installed.py), run on this machine,
+replicating between the two guests."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import yaml
 
+from tests import installed
 from tests.integration.replication import NO_PERIODS, ok
 
 __all__ = ["Product", "kill_here", "ok", "same"]
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 class Product:
@@ -30,21 +29,13 @@ class Product:
         (self.config / "jobs" / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
     def argv(self, *args: str) -> list:
-        return [
-            sys.executable,
-            "-m",
-            "zfs_sync_wizard.cli.run",
-            "--config-dir",
-            str(self.config),
-            "--state-dir",
-            str(self.state),
-            *args,
-        ]
+        program = installed.product().program("zfs-sync-run")
+        return [program, "--config-dir", str(self.config), "--state-dir", str(self.state), *args]
 
     def run(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-        env = dict(os.environ, PYTHONPATH=str(REPO))
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         return subprocess.run(
-            self.argv(*args), capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO
+            self.argv(*args), capture_output=True, text=True, timeout=timeout, env=env, cwd="/"
         )
 
     def start(self, *args: str) -> Background:

@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
+from dev.sandbox.proc import run_parallel
 from tests.openzfs.conftest import Pools
 from tests.openzfs.guest.guests import PRODUCT_PYTHON, Guest, Guests
-from zfs_sync_wizard.sandbox.proc import run_parallel
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -91,7 +91,7 @@ def test_killed_receive_leaves_a_token_that_send_t_resumes_and_receive_A_aborts(
     a, b = pools.a, pools.b
     src, dst = f"{pools.src}/fs", f"{pools.dst}/fs"
     a.run(["zfs", "create", "-o", "compression=off", src])
-    a.write_random(src, "data", 6 * MiB)
+    a.write_random(src, "data", 16 * MiB)
     a.run(["zfs", "snapshot", f"{src}@s1"])
     source_sum = a.checksum(f"{src}@s1")
 
@@ -102,8 +102,9 @@ def test_killed_receive_leaves_a_token_that_send_t_resumes_and_receive_A_aborts(
         transfer = a.spawn(
             ["sh", "-c", f"zfs send {src}@s1 | {ssh_to(b)} 'pv -q -L 1m | zfs receive -s {target}'"]
         )
+        before = b.allocated(pools.dst)
         b.wait_for_process("^zfs receive", timeout=60)
-        b.sh("sleep 2")  # at most 2 MiB in
+        b.wait_for_allocated(pools.dst, before + MiB)  # data on disk: a token to resume from
         killed = b.kill("^zfs receive")
         _, err = transfer.communicate(timeout=60)
         assert killed == 1 and transfer.returncode != 0, (killed, transfer.returncode, err.decode())
@@ -115,7 +116,7 @@ def test_killed_receive_leaves_a_token_that_send_t_resumes_and_receive_A_aborts(
     out = a.sh('set -e; zfs send -nvP -t "$1"; echo "actual $(zfs send -t "$1" | wc -c)"', token).stdout
     assert "resume token contents" in out
     remaining = send_size(out)
-    assert 0 < remaining < 6 * MiB
+    assert 0 < remaining < 16 * MiB
     # Resume over ssh, straight from guest to guest.
     a.sh(f'zfs send -t "$1" | {ssh_to(b)} zfs receive -s {dst}', token, timeout=300)
     assert b.prop(dst, "receive_resume_token") == "-"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from .product import Product, ok, same
@@ -43,9 +41,10 @@ def test_an_interrupted_raw_send_resumes(pools, tmp_path):
     product = Product(tmp_path)
     slow = {"compression": "none", "buffer": None, "bandwidth_limit": "1M", "retries": 0}
     product.job("secret", a.job_side("tank/secret"), b.job_side("backup/secret"), transfer=slow)
+    before = b.allocated(pools.dst)
     running = product.start("secret")
     b.wait_for_process("zfs receive -u -s", timeout=120)
-    time.sleep(2)
+    b.wait_for_allocated(pools.dst, before + (1 << 20))  # data on disk: a token to resume from
     assert a.kill("zfs send") >= 1
     assert running.wait().returncode == 1
 

@@ -4,14 +4,13 @@ size estimates. The product runs on this machine and relays between guests."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from .product import Product, kill_here, ok, same
 
 pytestmark = pytest.mark.timeout(600)
-SIZE = 16 << 20  # at 1 MiB/s: ~16 s on the wire, far more than the pipes and ssh windows hold
+MiB = 1 << 20
+SIZE = 16 * MiB  # at 1 MiB/s: ~16 s on the wire, far more than the pipes and ssh windows hold
 
 
 @pytest.fixture
@@ -29,9 +28,10 @@ def relay(pools, tmp_path):
 def interrupt(pools, product: Product, what: str):
     """Start a run and kill one part of its pipeline once data flows."""
     a, b = pools.a, pools.b
+    before = b.allocated(pools.dst)
     running = product.start("media")
     b.wait_for_process("zfs receive -u -s", timeout=120)
-    time.sleep(2)
+    b.wait_for_allocated(pools.dst, before + MiB)  # data on disk: a token to resume from
     if what == "sender":
         assert a.kill("zfs send") >= 1
     elif what == "receiver":
@@ -72,9 +72,10 @@ def test_a_token_whose_snapshot_was_destroyed_is_aborted_and_replaced(pools, rel
 def test_an_ssh_drop_is_retried_in_the_same_run_resuming_from_the_token(pools, relay):
     job = relay.config / "jobs" / "media.yaml"
     job.write_text(job.read_text().replace("retries: 0", "retries: 2"))
+    before = pools.b.allocated(pools.dst)
     running = relay.start("media")
     pools.b.wait_for_process("zfs receive -u -s", timeout=120)
-    time.sleep(2)
+    pools.b.wait_for_allocated(pools.dst, before + MiB)
     kill_here(f"ssh .*-p {pools.b.ssh_port} .*zfs receive -u -s")
     ok(running.wait())
     record = relay.record("media")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zfs_sync_wizard import capabilities
+from zfs_sync_wizard.errors import ZswError
+from zfs_sync_wizard.planning import capabilities
 
 # verbatim from zfs-fuse 0.7.0 (Debian 12)
 FUSE_SEND = "missing snapshot argument\nusage:\n\tsend [-RDp] [-[iI] snapshot] <snapshot>\n\nFor the property list, run: zfs set|get\n"
@@ -66,3 +67,29 @@ def test_describe_for_check():
         "size estimates (zfs send -nvP)",
     ]
     assert capabilities.describe(FUSE, FUSE) == ["not resumable (restart from the last common snapshot)"]
+
+
+MODERN = capabilities.Capabilities(
+    send=frozenset("wLecnvP"), receive=frozenset("s"), send_token=True, receive_abort=True
+)
+OLD = capabilities.Capabilities(send=frozenset("vRDp"), receive=frozenset("vnFu"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "encrypted", "src", "dst", "expected"),
+    [
+        ("auto", True, MODERN, MODERN, ["-w"]),
+        ("auto", False, MODERN, MODERN, ["-L", "-e", "-c"]),
+        ("auto", False, MODERN, OLD, []),  # an old receiver gets a plain stream
+        ("never", True, MODERN, MODERN, ["-L", "-e", "-c"]),
+        ("always", False, MODERN, OLD, ["-w"]),
+        ("auto", True, OLD, MODERN, []),  # no raw send: the dataset is sent as the source has it
+    ],
+)
+def test_send_flags(raw, encrypted, src, dst, expected):
+    assert capabilities.send_flags(raw, encrypted, src, dst, "root@src") == expected
+
+
+def test_send_flags_refuse_raw_always_without_raw_send():
+    with pytest.raises(ZswError, match="transfer.raw is 'always' but zfs on root@src has no raw send"):
+        capabilities.send_flags("always", True, OLD, MODERN, "root@src")

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from zfs_sync_wizard import execute
-from zfs_sync_wizard import pipeline as pl
+from zfs_sync_wizard.commands import pipeline as pl
 from zfs_sync_wizard.errors import (
     CommandFailed,
     ConnectionFailed,
@@ -23,7 +22,8 @@ from zfs_sync_wizard.errors import (
     PrerequisiteError,
     StageFailed,
 )
-from zfs_sync_wizard.ssh import Endpoint
+from zfs_sync_wizard.jobs.endpoint import Endpoint
+from zfs_sync_wizard.running import execute
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zfs_sync_wizard import inventory
-from zfs_sync_wizard.inventory import Snapshot
+from zfs_sync_wizard.commands import zfs
+from zfs_sync_wizard.planning import inventory
+from zfs_sync_wizard.planning.inventory import Snapshot
 
 
 def zfs_get(*rows: tuple[str, str, str]) -> str:
@@ -207,7 +208,7 @@ def test_relocate(name, src_root, dst_root, expected):
     ],
 )
 def test_get_argv(dataset, recursive, extra, expected):
-    assert inventory.get_argv(dataset, recursive, extra) == expected
+    assert zfs.listing(dataset, recursive, extra) == expected
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zfs_sync_wizard import job as jobmod
 from zfs_sync_wizard.errors import ConfigError, ExitCode
-from zfs_sync_wizard.job import load_defaults, load_job
-from zfs_sync_wizard.ssh import Endpoint
+from zfs_sync_wizard.jobs import job as jobmod
+from zfs_sync_wizard.jobs import schema
+from zfs_sync_wizard.jobs.endpoint import Endpoint
+from zfs_sync_wizard.jobs.job import load_defaults, load_job
 
 SAMPLES = Path(__file__).parent / "samples"
 VALID = sorted((SAMPLES / "valid").glob("*.yaml"))
@@ -92,7 +93,7 @@ def test_local_to_local_sample_stays_uncompressed():
 def test_every_key_sample_sets_every_schema_key():
     path = SAMPLES / "valid" / "every_key.yaml"
     raw = yaml.safe_load(path.read_text())
-    for key, spec in jobmod.SCHEMA.items():
+    for key, spec in schema.SCHEMA.items():
         assert key in raw, f"every_key.yaml lacks {key}"
         if isinstance(spec, dict):
             assert set(raw[key]) == set(spec), f"every_key.yaml: {key} keys differ from the schema"
@@ -139,7 +140,7 @@ def test_unknown_key_message_lists_every_allowed_key(tmp_path, section):
     with pytest.raises(ConfigError) as info:
         load_job(path)
     keypath = f"{section}.bogus" if section else "bogus"
-    allowed = ", ".join(jobmod.SCHEMA[section] if section else jobmod.SCHEMA)
+    allowed = ", ".join(schema.SCHEMA[section] if section else schema.SCHEMA)
     assert str(info.value) == f"{path}: {keypath}: unknown key (allowed: {allowed})"
 
 
@@ -245,8 +246,8 @@ def test_dumped_settings_load_back_to_the_same_job(tmp_path):
 def test_dump_writes_keys_in_schema_order():
     job = load_job(SAMPLES / "valid" / "push_minimal.yaml")  # the file omits version, puts source first
     dumped = yaml.safe_load(jobmod.dump(job.settings))
-    assert list(dumped) == list(jobmod.SCHEMA)
-    assert list(dumped["destination"]) == list(jobmod.SCHEMA["destination"])
+    assert list(dumped) == list(schema.SCHEMA)
+    assert list(dumped["destination"]) == list(schema.SCHEMA["destination"])
 
 
 @pytest.mark.parametrize("schedule", ["0 2 * * * *", "0 0 2 * * * 2030"])
@@ -358,10 +359,10 @@ def test_defaults_can_complete_a_job_that_lacks_a_required_section(tmp_path):
 
 
 def test_checker_returns_the_keys_validation_function():
-    assert jobmod.checker("transfer", "compression")("zstd") == "zstd"
+    assert schema.checker("transfer", "compression")("zstd") == "zstd"
     with pytest.raises(ValueError, match="expected one of"):
-        jobmod.checker("transfer", "compression")("gzip")
-    assert jobmod.checker("", "schedule")(None) is None
+        schema.checker("transfer", "compression")("gzip")
+    assert schema.checker("", "schedule")(None) is None
 
 
 @pytest.mark.parametrize(

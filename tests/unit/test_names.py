@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zfs_sync_wizard import names
+from zfs_sync_wizard.jobs import names
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import shlex
 
 import pytest
 
-from zfs_sync_wizard import pipeline as pl
-from zfs_sync_wizard import ssh, zfscmd
-from zfs_sync_wizard.planning import Send
+from zfs_sync_wizard.commands import pipeline as pl
+from zfs_sync_wizard.commands import ssh, zfs
+from zfs_sync_wizard.planning.plan import Send
 
 LOCAL = ssh.Endpoint()
 SRC = ssh.Endpoint(host="nas", user="root", port=2222, ssh_key="/root/.ssh/id_zsw")
@@ -21,18 +21,18 @@ SSH_SRC = f"{SSH} -p 2222 -i /root/.ssh/id_zsw -o IdentitiesOnly=yes {CONTROL} r
 SSH_DST = f"{SSH} {CONTROL} backup"
 
 STEP = Send("s2", "s1")
-SEND = zfscmd.send("tank/data", STEP)
-RECV = zfscmd.receive("backup/data", STEP)
+SEND = zfs.send("tank/data", STEP)
+RECV = zfs.receive("backup/data", STEP)
 ZSEND = "zfs send -I tank/data@s1 tank/data@s2"
 ZRECV = "zfs receive -u backup/data"
 PV = "pv -f -n -b -t -i 1"
 MBUF = "mbuffer -q -s 128k -m 128M"
 
-ZSTD = pl.Options("zstd")
-LZ4 = pl.Options("lz4")
-PLAIN = pl.Options(None)
-BARE = pl.Options(None, None)
-LIMITED = pl.Options("zstd", "1G", "10M", 4096)
+ZSTD = pl.PipelineSettings("zstd")
+LZ4 = pl.PipelineSettings("lz4")
+PLAIN = pl.PipelineSettings(None)
+BARE = pl.PipelineSettings(None, None)
+LIMITED = pl.PipelineSettings("zstd", "1G", "10M", 4096)
 
 RENDER_CASES = [
     # id, src, dst, options, expected line
@@ -81,7 +81,7 @@ RENDER_CASES = [
         "pull lz4 no buffer",
         SRC,
         LOCAL,
-        pl.Options("lz4", None),
+        pl.PipelineSettings("lz4", None),
         f"{SSH_SRC} '{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | lz4 -q -c' | lz4 -q -d -c | {PV} | {ZRECV}",
     ),
     ("pull bare", SRC, LOCAL, BARE, f"{SSH_SRC} '{ZSEND}' | {PV} | {ZRECV}"),
@@ -89,7 +89,7 @@ RENDER_CASES = [
         "pull limited",
         SRC,
         LOCAL,
-        pl.Options(None, "128M", "500k"),
+        pl.PipelineSettings(None, "128M", "500k"),
         f"{SSH_SRC} '{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {MBUF}' | {MBUF} | {PV} -L 500k | {ZRECV}",
     ),
     # local: compression never applies, one mbuffer
@@ -181,8 +181,8 @@ def test_every_stage_argv_is_a_tuple_of_strings():
 # -- quoting: names with spaces survive two rounds of shell parsing
 
 SPACED_STEP = Send("zsw_j_2", "zsw_j_1")
-SPACED_SEND = zfscmd.send("tank/my data", SPACED_STEP)
-SPACED_RECV = zfscmd.receive("backup/my vms", SPACED_STEP)
+SPACED_SEND = zfs.send("tank/my data", SPACED_STEP)
+SPACED_RECV = zfs.receive("backup/my vms", SPACED_STEP)
 
 
 def shell_words(script: str) -> list[str]:
@@ -299,10 +299,10 @@ def test_markers(lines, statuses, rest):
 @pytest.mark.parametrize(
     "opts, expected",
     [
-        (pl.Options(), ["pv", "-f", "-n", "-b", "-t", "-i", "1"]),
-        (pl.Options(size=0), ["pv", "-f", "-n", "-b", "-t", "-i", "1"]),
-        (pl.Options(size=123), ["pv", "-f", "-n", "-b", "-t", "-i", "1", "-s", "123"]),
-        (pl.Options(bandwidth_limit="5M"), ["pv", "-f", "-n", "-b", "-t", "-i", "1", "-L", "5M"]),
+        (pl.PipelineSettings(), ["pv", "-f", "-n", "-b", "-t", "-i", "1"]),
+        (pl.PipelineSettings(size=0), ["pv", "-f", "-n", "-b", "-t", "-i", "1"]),
+        (pl.PipelineSettings(size=123), ["pv", "-f", "-n", "-b", "-t", "-i", "1", "-s", "123"]),
+        (pl.PipelineSettings(bandwidth_limit="5M"), ["pv", "-f", "-n", "-b", "-t", "-i", "1", "-L", "5M"]),
     ],
 )
 def test_pv_argv(opts, expected):
@@ -314,7 +314,7 @@ def test_mbuffer_argv():
 
 
 def test_unknown_compression_means_none():
-    stages = pl.build(SEND, RECV, LOCAL, DST, pl.Options("gzip", None))
+    stages = pl.build(SEND, RECV, LOCAL, DST, pl.PipelineSettings("gzip", None))
     assert [s.name for s in stages] == ["zfs send", "pv", "zfs receive"]
 
 
@@ -343,19 +343,19 @@ def test_unknown_compression_means_none():
     ],
 )
 def test_send_and_receive(step, send, receive):
-    assert zfscmd.send("tank/x", step) == send
-    assert zfscmd.receive("backup/x", step) == receive
+    assert zfs.send("tank/x", step) == send
+    assert zfs.receive("backup/x", step) == receive
 
 
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        (zfscmd.snapshot("tank/x", "s1", False), ["zfs", "snapshot", "tank/x@s1"]),
-        (zfscmd.snapshot("tank/x", "s1", True), ["zfs", "snapshot", "-r", "tank/x@s1"]),
-        (zfscmd.destroy_snapshot("tank/my x", "s1"), ["zfs", "destroy", "tank/my x@s1"]),
-        (zfscmd.rollback("backup/x", "s1"), ["zfs", "rollback", "-r", "backup/x@s1"]),
-        (zfscmd.create_parents("backup/hosts"), ["zfs", "create", "-p", "backup/hosts"]),
-        (zfscmd.set_readonly("backup/x"), ["zfs", "set", "readonly=on", "backup/x"]),
+        (zfs.snapshot("tank/x", "s1", False), ["zfs", "snapshot", "tank/x@s1"]),
+        (zfs.snapshot("tank/x", "s1", True), ["zfs", "snapshot", "-r", "tank/x@s1"]),
+        (zfs.destroy_snapshot("tank/my x", "s1"), ["zfs", "destroy", "tank/my x@s1"]),
+        (zfs.rollback("backup/x", "s1"), ["zfs", "rollback", "-r", "backup/x@s1"]),
+        (zfs.create_parents("backup/hosts"), ["zfs", "create", "-p", "backup/hosts"]),
+        (zfs.set_readonly("backup/x"), ["zfs", "set", "readonly=on", "backup/x"]),
     ],
 )
 def test_zfs_commands(argv, expected):

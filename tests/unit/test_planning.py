@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from zfs_sync_wizard import planning
-from zfs_sync_wizard.inventory import Snapshot
-from zfs_sync_wizard.planning import Policy
+from zfs_sync_wizard.planning import plan as planning
+from zfs_sync_wizard.planning import text
+from zfs_sync_wizard.planning.inventory import Dataset, Snapshot
+from zfs_sync_wizard.planning.plan import Policy
 
 DEFAULT = Policy()
 ROLLBACK = Policy(rollback=True)
@@ -225,8 +226,8 @@ def test_conflict_messages_and_sides(source, destination, kind, fragment):
 
 def test_describe_shows_both_sides():
     result = planning.plan(snaps(ABC), snaps("x:9:10"), DEFAULT)
-    text = planning.describe(result, "tank/data", "backup:backup/data")
-    lines = text.splitlines()
+    shown = text.conflict(result, "tank/data", "backup:backup/data")
+    lines = shown.splitlines()
     assert lines[0].startswith("tank/data -> backup:backup/data: source and destination have no snapshot")
     assert lines[1] == "  source snapshots:      @a, @b, @c"
     assert lines[2] == "  destination snapshots: @x"
@@ -234,7 +235,7 @@ def test_describe_shows_both_sides():
 
 def test_describe_shows_the_newest_and_counts_the_rest():
     conflict = planning.NoCommonSnapshot("m", tuple("abcdefg"), ())
-    lines = planning.describe(conflict, "s", "d", shown=3).splitlines()
+    lines = text.conflict(conflict, "s", "d", shown=3).splitlines()
     assert lines == [
         "s -> d: m",
         "  source snapshots:      ... 4 older, @e, @f, @g",
@@ -244,7 +245,7 @@ def test_describe_shows_the_newest_and_counts_the_rest():
 
 def test_describe_default_shows_five():
     conflict = planning.Diverged("m", tuple("abcde"), tuple("abcdef"))
-    lines = planning.describe(conflict, "s", "d").splitlines()
+    lines = text.conflict(conflict, "s", "d").splitlines()
     assert lines[1] == "  source snapshots:      @a, @b, @c, @d, @e"
     assert lines[2] == "  destination snapshots: ... 1 older, @b, @c, @d, @e, @f"
 
@@ -266,3 +267,77 @@ def test_existing_destination_with_data_and_no_snapshot_is_a_conflict():
     result = planning.plan(snaps(ABC), [], DEFAULT, destination_empty=False)
     assert isinstance(result, planning.NoCommonSnapshot)
     assert "exists but holds no snapshot" in result.message
+
+
+# -- a replication snapshot the run will take: planned by name, its GUID unknown (dry run and real run)
+PLANNED_CASES = [
+    # id, source, destination, policy, expected
+    ("planned, no source snapshots, new destination", "", None, DEFAULT, "full @new"),
+    ("planned, new destination: oldest in full, then -I", ABC, None, DEFAULT, "full @a; -I @a @new"),
+    ("planned, new destination, initial newest", ABC, None, NEWEST, "full @new"),
+    ("planned, up to date before it", ABC, "c:3:30", DEFAULT, "-I @c @new"),
+    ("planned, behind", ABC, "a:1:10", DIRECT, "-i @a @new"),
+    ("planned, diverged stays a conflict", ABC, "a:1:10,x:9:20", DEFAULT, "Diverged"),
+    ("planned, no common snapshot stays a conflict", ABC, "x:9:10", DEFAULT, "NoCommonSnapshot"),
+    ("planned, rollback allowed", ABC, "b:2:20,x:9:30", ROLLBACK, "rollback @b destroying x; -I @b @new -F"),
+]
+
+
+@pytest.mark.parametrize(
+    "source, destination, policy, expected",
+    [case[1:] for case in PLANNED_CASES],
+    ids=[case[0] for case in PLANNED_CASES],
+)
+def test_plan_with_a_planned_snapshot(source, destination, policy, expected):
+    result = planning.plan(snaps(source), snaps(destination), policy, planned="new")
+    assert summary(result) == expected
+    if isinstance(result, planning.Transfer):
+        assert result.sends[-1].planned and result.sends[-1].target_guid is None
+        assert not any(s.planned for s in result.sends[:-1])
+
+
+def test_taken_fills_in_the_planned_snapshots_guid_only():
+    result = planning.plan(snaps(ABC), None, DEFAULT, planned="new")
+    taken = result.taken("new", 42)
+    assert [(s.target, s.target_guid) for s in taken.sends] == [("a", 1), ("new", 42)]
+    assert not any(s.planned for s in taken.sends)
+    assert result.taken("other", 42) == result
+
+
+def inv(**datasets: str | None) -> dict:
+    return {
+        name.replace("__", "/"): Dataset(name.replace("__", "/"), snapshots=snaps(text) or [])
+        for name, text in datasets.items()
+    }
+
+
+def test_plan_datasets_plans_parents_first_and_relocates_below_the_destination():
+    src = inv(tank__a__b="s:2:20", tank__a="s:1:10", tank__z="s:3:30")
+    dst = inv(backup__a="s:1:5")
+    pairs = planning.plan_datasets(src, dst, "tank/a", "backup/a", DEFAULT)
+    assert [(p.source, p.destination, summary(p.plan)) for p in pairs] == [
+        ("tank/a", "backup/a", "up to date @s"),
+        ("tank/a/b", "backup/a/b", "full @s"),
+    ]
+    empty = planning.plan_datasets(
+        src, inv(backup__a__b=""), "tank/a/b", "backup/a/b", DEFAULT, {"backup/a/b"}
+    )
+    assert summary(empty[0].plan) == "full @s -F"
+
+
+def test_predicted_puts_the_planned_snapshot_on_both_sides_and_changes_no_input():
+    src = inv(tank__a="a:1:10", tank__a__b="a:2:10")
+    dst = inv(backup__a="a:1:5", backup__a__b="x:9:5")
+    pairs = planning.plan_datasets(src, dst, "tank/a", "backup/a", DEFAULT, planned="new")
+    src_after, dst_after = planning.predicted(src, dst, pairs, "new", now=1000)
+    assert [s.name for s in src_after["tank/a"].snapshots] == ["a", "new"]
+    assert [s.name for s in src_after["tank/a/b"].snapshots] == ["a", "new"]  # taken recursively
+    assert [s.name for s in dst_after["backup/a"].snapshots] == ["a", "new"]
+    assert [s.name for s in dst_after["backup/a/b"].snapshots] == ["x"]  # its conflict sends nothing
+    assert (
+        dst_after["backup/a"].snapshots[-1].guid is None
+        and dst_after["backup/a"].snapshots[-1].creation == 1000
+    )
+    assert [s.name for s in src["tank/a"].snapshots] == ["a"] and [
+        s.name for s in dst["backup/a"].snapshots
+    ] == ["a"]

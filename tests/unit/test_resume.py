@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zfs_sync_wizard import resume
-from zfs_sync_wizard.inventory import Dataset, Snapshot
+from zfs_sync_wizard.planning import resume, sizes
+from zfs_sync_wizard.planning.inventory import Dataset, Snapshot
 
 TOKEN_OUTPUT = (
     "resume token contents:\n"
@@ -30,8 +30,8 @@ def test_parse_token_info():
 
 def test_parse_size_takes_the_total():
     text = "incremental\ta\ttank/m@b\t100\nincremental\tb\ttank/m@c\t200\nsize\t300\n"
-    assert resume.parse_size(text) == 300
-    assert resume.parse_size("nothing here") is None
+    assert sizes.parse_estimate(text) == 300
+    assert sizes.parse_estimate("nothing here") is None
 
 
 @pytest.mark.parametrize(

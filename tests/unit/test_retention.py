@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from zfs_sync_wizard import retention
-from zfs_sync_wizard.inventory import Snapshot
+from zfs_sync_wizard.planning import naming, retention
+from zfs_sync_wizard.planning.inventory import Snapshot
 
 STEM = "zsw_job_"
 
@@ -46,7 +46,7 @@ def side(*items: tuple[str, int]) -> str:
     ],
 )
 def test_snapshot_name_is_utc(now, expected):
-    assert retention.snapshot_name(STEM, now) == expected
+    assert naming.snapshot_name(STEM, now) == expected
 
 
 NOW = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -65,11 +65,11 @@ BASE = "zsw_job_20240102T030405Z"
     ],
 )
 def test_snapshot_name_is_unique(taken, expected):
-    assert retention.snapshot_name(STEM, NOW, taken) == expected
+    assert naming.snapshot_name(STEM, NOW, taken) == expected
 
 
 def test_snapshot_name_starts_with_the_stem():
-    assert retention.snapshot_name("nightly_home_", NOW, {"nightly_home_20240102T030405Z"}).startswith(
+    assert naming.snapshot_name("nightly_home_", NOW, {"nightly_home_20240102T030405Z"}).startswith(
         "nightly_home_"
     )
 

@@ -20,7 +20,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from zfs_sync_wizard.errors import CommandFailed
-from zfs_sync_wizard.execute import Result
+from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.wizard.context import Context
 from zfs_sync_wizard.wizard.prompts import UI
 
@@ -126,6 +126,7 @@ def standard_executor() -> FakeExecutor:
     """This machine has tank (tank/media, tank/media/photos, tank/vm); backup01 is ready."""
     ex = FakeExecutor()
     ex.on("zfs get -Hp -o name,property,value type,used,referenced", LISTING)
+    ex.on("/opt/zsw/bin/zfs-sync-run --version", "zfs-sync-run 0.1.0\n")  # starts as cron starts it
     ex.on("cat /etc/sanoid/sanoid.conf", stderr="No such file", status=1)
     ex.on("zfs get -Hp -d 1", SOURCE_SNAPS)
     ex.on("true", host="root@backup01")

@@ -1,19 +1,23 @@
 """Run the real wizard on a sandbox host, its keys typed ahead into a pipe input.
 
 The test process cannot reach the sandbox hosts' network, so the wizard runs
-on the host itself: `python -c DRIVER KEYS ARGS...` opens a prompt_toolkit
-pipe input, sends KEYS, calls `zfs_sync_wizard.cli.wizard.main(ARGS)` and
-exits with its status; what the wizard printed is the process's stdout.
+on the host itself, as pip installed it (tests/installed.py): the installed
+venv's python runs `-c DRIVER PROGRAM KEYS ARGS...` from `/`, which opens a
+prompt_toolkit pipe input, sends KEYS, and calls the console script's
+`zfs_sync_wizard.cli.wizard.main(ARGS)` with sys.argv as the console script
+`PROGRAM` would have it; it exits with the wizard's status, and what the
+wizard printed is the process's stdout.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests import installed
 
 DRIVER = r"""
 import json, sys
@@ -22,17 +26,19 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from zfs_sync_wizard.cli import wizard
 
+program, keys, args = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
+sys.argv = [program, *args]
 with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
-    inp.send_text(json.loads(sys.argv[1]))
-    code = wizard.main(sys.argv[2:])
+    inp.send_text(keys)
+    code = wizard.main(args)
 sys.stdout.flush()
 sys.exit(code)
 """
 
 LIST_DRIVER = r"""
 import sys
-from zfs_sync_wizard.execute import Executor
-from zfs_sync_wizard.ssh import Endpoint
+from zfs_sync_wizard.jobs.endpoint import Endpoint
+from zfs_sync_wizard.running.execute import Executor
 from zfs_sync_wizard.wizard import datasets
 
 host = sys.argv[1] if len(sys.argv) > 1 else None
@@ -45,18 +51,18 @@ for title, _ in datasets.titles(datasets.list_datasets(Executor(), endpoint)):
 def wizard(host, base: Path, keys: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
     """Run `zfs-sync-wizard ARGS` on `host` with config and state under `base`."""
     dirs = ["--config-dir", str(base / "config"), "--state-dir", str(base / "state")]
-    argv = [sys.executable, "-c", DRIVER, json.dumps(keys), *dirs, *args]
-    return host.run(argv, check=False, timeout=timeout)
+    product = installed.product()
+    argv = [product.python, "-c", DRIVER, product.program("zfs-sync-wizard"), json.dumps(keys), *dirs, *args]
+    return host.run(argv, check=False, timeout=timeout, cwd="/")
 
 
 def list_titles(host, remote: str | None = None) -> list[str]:
-    argv = [sys.executable, "-c", LIST_DRIVER] + ([remote] if remote else [])
-    return host.run(argv, timeout=60).stdout.splitlines()
+    argv = [installed.product().python, "-c", LIST_DRIVER] + ([remote] if remote else [])
+    return host.run(argv, timeout=60, cwd="/").stdout.splitlines()
 
 
 ENTER, DOWN, CTRL_C, CLEAR = "\r", "\x1b[B", "\x03", "\x15"
 SPOOL = "/var/spool/cron/crontabs"
-RUN = [sys.executable, "-m", "zfs_sync_wizard.cli.run"]
 FOREIGN = "MAILTO=ops@example.org\n# nightly scrub, by hand\n0 5 * * 0 /usr/sbin/zpool scrub tank\n"
 
 

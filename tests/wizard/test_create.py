@@ -8,9 +8,10 @@ import stat
 import pytest
 import yaml
 
-from zfs_sync_wizard import cron, job
 from zfs_sync_wizard.cli import wizard as cli
 from zfs_sync_wizard.errors import ExitCode
+from zfs_sync_wizard.jobs import job
+from zfs_sync_wizard.schedule import cron
 
 from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from zfs_sync_wizard import cron
 from zfs_sync_wizard.errors import ZswError
-from zfs_sync_wizard.execute import Result
+from zfs_sync_wizard.running.execute import Executor, Result
+from zfs_sync_wizard.schedule import cron
 
 from .conftest import FakeExecutor
 
@@ -96,16 +99,66 @@ def test_run_argv_is_absolute(tmp_path, monkeypatch):
     ]
 
 
-def test_runner_program_prefers_the_installed_script():
-    assert cron.runner_program(which=lambda name: "/usr/local/bin/zfs-sync-run") == [
-        "/usr/local/bin/zfs-sync-run"
+def _script(path: Path, first_line: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(first_line + "\nprint('x')\n")
+    path.chmod(0o755)
+    return path
+
+
+def _venv(base: Path) -> Path:
+    """A venv's bin/: an interpreter and both console scripts naming it in their #! line."""
+    python = _script(base / "bin" / "python3", "#!/bin/sh")
+    for name in ("zfs-sync-wizard", "zfs-sync-run"):
+        _script(base / "bin" / name, f"#!{python}")
+    return base / "bin"
+
+
+def test_runner_program_is_the_console_script_beside_the_wizard(tmp_path):
+    bin_dir = _venv(tmp_path / "venv")  # a venv not on PATH, or /usr/local/bin of a system-wide pip
+    program = cron.runner_program(str(bin_dir / "zfs-sync-wizard"), str(bin_dir / "python3"))
+    assert program == [str(bin_dir / "zfs-sync-run")]
+
+
+def test_runner_program_follows_a_pipx_link_to_its_venv(tmp_path):
+    venv_bin = _venv(tmp_path / "pipx" / "venvs" / "zfs-sync-wizard")
+    local_bin = tmp_path / "local" / "bin"
+    local_bin.mkdir(parents=True)
+    (local_bin / "zfs-sync-wizard").symlink_to(venv_bin / "zfs-sync-wizard")
+    # only the wizard linked: the runner is found where the wizard really is
+    assert cron.runner_program(str(local_bin / "zfs-sync-wizard"), "/usr/bin/python3") == [
+        str(venv_bin / "zfs-sync-run")
+    ]
+    (local_bin / "zfs-sync-run").symlink_to(venv_bin / "zfs-sync-run")
+    assert cron.runner_program(str(local_bin / "zfs-sync-wizard"), "/usr/bin/python3") == [
+        str(local_bin / "zfs-sync-run")
     ]
 
 
-def test_runner_program_falls_back_to_the_checkout_with_this_interpreter():
-    program = cron.runner_program(which=lambda name: None)
-    assert program[0].startswith("/") and program[1].endswith("/bin/zfs-sync-run")
-    assert program[1].startswith("/")
+def test_runner_program_of_a_checkout_runs_bin_with_this_interpreter(tmp_path):
+    for name in ("zfs-sync-wizard", "zfs-sync-run"):
+        _script(tmp_path / "bin" / name, "#!/usr/bin/env python3")
+    program = cron.runner_program(str(tmp_path / "bin" / "zfs-sync-wizard"), "/opt/py/bin/python3")
+    assert program == ["/opt/py/bin/python3", str(tmp_path / "bin" / "zfs-sync-run")]
+
+
+def test_runner_program_without_a_script_is_this_interpreter_with_m(tmp_path):
+    # python -m zfs_sync_wizard.cli.wizard, or a wizard whose runner was removed
+    expected = ["/opt/py/bin/python3", "-m", "zfs_sync_wizard.cli.run"]
+    assert cron.runner_program("-m", "/opt/py/bin/python3") == expected
+    _script(tmp_path / "bin" / "zfs-sync-wizard", "#!/usr/bin/python3")
+    assert cron.runner_program(str(tmp_path / "bin" / "zfs-sync-wizard"), "/opt/py/bin/python3") == expected
+
+
+def test_check_runner_starts_it_as_cron_would_and_refuses_what_does_not_start(tmp_path):
+    cron.check_runner(Executor(), [sys.executable, "-m", "zfs_sync_wizard.cli.run"])  # this checkout's
+    missing = tmp_path / "venv" / "bin" / "zfs-sync-run"
+    with pytest.raises(cron.CrontabError, match="does not start as cron would start it") as info:
+        cron.check_runner(Executor(), [str(missing)])
+    assert str(missing) in str(info.value) and "nothing was changed" in str(info.value)
+    # a program that starts but is not the runner is refused too
+    with pytest.raises(cron.CrontabError):
+        cron.check_runner(Executor(), ["/bin/true"])
 
 
 def test_read_treats_no_crontab_as_empty():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from zfs_sync_wizard.sanoid import config as sanoid
 from zfs_sync_wizard.wizard import datasets
 
 from .conftest import LISTING
@@ -41,8 +42,8 @@ def test_parse_ignores_bookmarks_and_junk():
 
 
 def test_sanoid_conf_sections_templates_and_recursion():
-    sections = datasets.parse_sanoid(SANOID_CONF)
-    manages = lambda name: datasets.sanoid_manages(name, sections)  # noqa: E731
+    sections = sanoid.parse(SANOID_CONF)
+    manages = lambda name: sanoid.manages(name, sections)  # noqa: E731
     assert manages("tank/media")
     assert manages("tank/media/photos")  # recursive parent
     assert not manages("tank/media/scratch")  # its own section says autosnap = no
@@ -53,11 +54,11 @@ def test_sanoid_conf_sections_templates_and_recursion():
 
 
 def test_broken_sanoid_conf_is_no_conf():
-    assert datasets.parse_sanoid("[unclosed\nx") == {}
+    assert sanoid.parse("[unclosed\nx") == {}
 
 
 def test_titles_are_aligned_and_humanized():
-    titles = datasets.titles(datasets.parse(LISTING, datasets.parse_sanoid("[tank/vm]\n")))
+    titles = datasets.titles(datasets.parse(LISTING, sanoid.parse("[tank/vm]\n")))
     assert titles[1] == (
         "tank/media            2.0 MiB     1 snapshot  sanoid (autosnap snapshots)",
         "tank/media",

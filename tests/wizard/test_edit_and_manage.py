@@ -7,9 +7,10 @@ import json
 import pytest
 import yaml
 
-from zfs_sync_wizard import cron, job
 from zfs_sync_wizard.cli import wizard as cli
-from zfs_sync_wizard.execute import Result
+from zfs_sync_wizard.jobs import job
+from zfs_sync_wizard.running.execute import Result
+from zfs_sync_wizard.schedule import cron
 
 from .conftest import CLEAR, DOWN, ENTER, UP, drive, output
 from .test_create import ENTER_THROUGH
@@ -117,6 +118,22 @@ def test_schedule_and_unschedule_touch_only_our_line(ctx, ex):
     assert "media is not in your crontab; nothing changed." in output(ctx)
 
 
+def test_schedule_is_refused_when_the_runner_does_not_start_as_cron_starts_it(ctx, ex):
+    make_job(ctx)
+    ex.crontab = FOREIGN
+    ex.on(
+        "/opt/zsw/bin/zfs-sync-run --version",
+        stderr="env: '/opt/zsw/bin/zfs-sync-run': No such file",
+        status=127,
+    )
+    assert drive(ENTER, lambda: cli.dispatch(ctx, "schedule", "media")) == 1
+    assert ex.crontab == FOREIGN, "no line for a runner that would not run"
+    checked = [c for c in ex.commands() if "--version" in c][-1]
+    assert (
+        checked == "env -i -C / PATH=/usr/bin:/bin HOME=/ SHELL=/bin/sh /opt/zsw/bin/zfs-sync-run --version"
+    )
+
+
 @pytest.mark.timeout(20)
 def test_schedule_with_a_custom_expression(ctx, ex):
     make_job(ctx)
@@ -172,7 +189,7 @@ def test_logs_shows_the_last_run_and_the_log_tail(ctx):
 @pytest.mark.timeout(20)
 def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
     make_job(ctx)
-    ex.on("/opt/zsw/bin/zfs-sync-run", "", "", 0)
+    ex.on("/opt/zsw/bin/zfs-sync-run --config-dir", "", "", 0)
     assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0
     shown = output(ctx)
     assert "zfs send tank/media@x" in shown and "ok: media finished" in shown
@@ -182,7 +199,11 @@ def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
 @pytest.mark.timeout(20)
 def test_run_reports_failure_with_its_status(ctx, ex):
     make_job(ctx)
-    ex.on("/opt/zsw/bin/zfs-sync-run", stderr="zfs-sync-run: media: stage 'zfs receive' failed\n", status=1)
+    ex.on(
+        "/opt/zsw/bin/zfs-sync-run --config-dir",
+        stderr="zfs-sync-run: media: stage 'zfs receive' failed\n",
+        status=1,
+    )
     assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
     assert "media ended with exit status 1:" in output(ctx)
 

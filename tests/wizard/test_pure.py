@@ -7,7 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from zfs_sync_wizard import inventory, jobfile
+from zfs_sync_wizard.jobs import store
+from zfs_sync_wizard.planning import inventory
+from zfs_sync_wizard.sanoid import config as sanoid
 from zfs_sync_wizard.wizard import draft, options, schedule, target
 
 from .conftest import NOW
@@ -119,7 +121,7 @@ def test_adjust_for_missing_programs():
 
 
 def test_sanoid_stanza():
-    text = options.sanoid_stanza("tank/a", True, {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0})
+    text = sanoid.stanza("tank/a", True, {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0})
     assert "[tank/a]\n  use_template = zfs_sync\n  recursive = yes" in text
     assert "  hourly = 24\n  daily = 7\n  weekly = 4\n  monthly = 0" in text
     assert "[template_zfs_sync]\n  autosnap = yes\n  autoprune = yes" in text
@@ -127,7 +129,7 @@ def test_sanoid_stanza():
 
 def test_sanoid_stanza_for_the_destination_only_prunes():
     counts = {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12}
-    text = options.sanoid_stanza("backup/a", False, counts, autosnap=False)
+    text = sanoid.stanza("backup/a", False, counts, autosnap=False)
     assert text == (
         "[backup/a]\n  use_template = zfs_sync_received\n\n[template_zfs_sync_received]\n"
         "  autosnap = no\n  autoprune = yes\n  hourly = 0\n  daily = 30\n  weekly = 8\n  monthly = 12"
@@ -176,8 +178,8 @@ def test_check_name_refuses_overlap_on_the_same_host_only():
 
 def test_jobfile_write_is_private_and_leaves_no_temp(tmp_path):
     path = tmp_path / "jobs" / "a.yaml"
-    jobfile.write(path, "one\n")
-    jobfile.write(path, "two\n")
+    store.write(path, "one\n")
+    store.write(path, "two\n")
     assert path.read_text() == "two\n"
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert os.listdir(path.parent) == ["a.yaml"]
@@ -185,14 +187,14 @@ def test_jobfile_write_is_private_and_leaves_no_temp(tmp_path):
 
 def test_jobfile_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "a.yaml"
-    jobfile.write(path, "old\n")
+    store.write(path, "old\n")
 
     def broken(src, dst):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError):
-        jobfile.write(path, "new\n")
+        store.write(path, "new\n")
     assert path.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["a.yaml"]
 

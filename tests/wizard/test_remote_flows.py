@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from zfs_sync_wizard import job
 from zfs_sync_wizard.cli import wizard as cli
-from zfs_sync_wizard.execute import Result
-from zfs_sync_wizard.wizard import draft, options
+from zfs_sync_wizard.jobs import job, schema
+from zfs_sync_wizard.running.execute import Result
+from zfs_sync_wizard.sanoid import config as sanoid
+from zfs_sync_wizard.wizard import draft
 
 from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, drive, output
 from .test_create import ENTER_THROUGH
@@ -268,7 +269,7 @@ def test_retention_is_asked_and_written_once_the_schema_has_it(ctx):
     assert job.load_job(path).retention == answered
     shown = output(ctx)
     assert "sanoid.conf on localhost, as answered" in shown
-    assert options.sanoid_stanza("tank/media", True, answered["source"]) in "\n".join(
+    assert sanoid.stanza("tank/media", True, answered["source"]) in "\n".join(
         line[4:] for line in shown.splitlines()
     )
     assert "sanoid.conf on root@backup01, as answered" in shown
@@ -299,7 +300,7 @@ def test_retention_of_the_runners_own_snapshots(ctx):
     assert loaded.take_snapshots and loaded.keep == 1
     assert loaded.retention == {
         "source": {"hourly": 48, "daily": 14, "weekly": 8, "monthly": 2},
-        "destination": job.schema_defaults()["retention"]["destination"],
+        "destination": schema.schema_defaults()["retention"]["destination"],
     }
     shown = output(ctx)
     assert "the runner keeps the newest of its own replication snapshots" in shown

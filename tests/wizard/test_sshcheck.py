@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zfs_sync_wizard.ssh import Endpoint
+from zfs_sync_wizard.jobs.endpoint import Endpoint
 from zfs_sync_wizard.wizard import sshcheck
 
 DST = Endpoint(host="backup01", user="root", port=2222, ssh_key="/root/.ssh/id_backup")

@@ -12,16 +12,20 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-import humanize
-
-from .. import __version__, capabilities, paths, records, runner
+from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
-from ..execute import Executor
-from ..job import Job, load_defaults, load_job
-from ..lock import JobLock
+from ..jobs import paths
+from ..jobs.job import Job, load_defaults, load_job
+from ..operations import status
+from ..planning import capabilities
+from ..running import records, runner
+from ..running.check import check
+from ..running.execute import Executor
+from ..running.lock import JobLock
 
 log = logging.getLogger("zfs_sync_wizard")
 PROG = "zfs-sync-run"
@@ -124,7 +128,7 @@ def _select_jobs(args) -> list:
 def _check_job(job: Job) -> ExitCode:
     ex = Executor()
     try:
-        found = runner.check(job, ex)
+        found = check(job, ex)
     except ZswError as exc:
         _error(exc, job)
         return exc.exit_code
@@ -136,22 +140,8 @@ def _check_job(job: Job) -> ExitCode:
 
 
 def _status(job: Job, state: Path) -> ExitCode:
-    last = records.last(state, job.name)
-    if not last:
-        print(f"{job.name}: never run")
-        return ExitCode.OK
-    size = humanize.naturalsize(last.get("bytes", 0), binary=True)
-    print(
-        f"{job.name}: last run {last['end'] or last['start']}: {last['result']} (exit {last['exit_code']}), {size} sent"
-    )
-    for snap in last.get("held", []):
-        print(
-            f"{job.name}: {snap} is held (zfs hold {job.hold_tag}) on both sides as the next incremental's base; "
-            f"'zfs destroy' refuses it (dataset is busy / it's being held) until a newer common snapshot exists "
-            f"(or release it: zfs release {job.hold_tag} SNAPSHOT)"
-        )
-    for error in last.get("errors", []):
-        print(f"{job.name}: error: {error}")
+    for line in status.lines(job, state):
+        print(line)
     return ExitCode.OK
 
 
@@ -164,9 +154,12 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
         # a dry run changes nothing, so it needs no lock (the wizard previews while cron runs)
         with contextlib.nullcontext() if args.dry_run else JobLock(state, job.name):
             log.info("run started%s", " (dry run)" if args.dry_run else "")
-            opts = runner.Options(dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty())
+            opts = runner.RunOptions(
+                dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty()
+            )
             outcome = runner.run(job, opts)
-            record.sent, record.bytes, record.estimated = outcome.sent, outcome.bytes, outcome.estimated
+            record.sent = [asdict(sent) for sent in outcome.sent]
+            record.bytes, record.estimated = outcome.bytes, outcome.estimated
             record.retries, record.aborted, record.held = outcome.retries, outcome.aborted, outcome.held
             for warning in outcome.warnings:
                 log.warning("%s: %s", job.name, warning)

@@ -11,8 +11,9 @@ import argparse
 import os
 import sys
 
-from .. import __version__, names, paths
+from .. import __version__
 from ..errors import ExitCode, ZswError
+from ..jobs import names, paths
 from ..wizard import envcheck, flows, manage
 from ..wizard.context import Context
 from ..wizard.prompts import Cancelled

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from ..execute import Executor
+from ..running.execute import Executor
 from .prompts import UI
 
 

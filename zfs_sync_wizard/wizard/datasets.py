@@ -8,18 +8,14 @@ read-only commands through the Executor.
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass
 
 import humanize
 
-from ..execute import Executor
-from ..ssh import Endpoint
-
-LIST_ARGV = ["zfs", "get", "-Hp", "-o", "name,property,value", "type,used,referenced"]
-POOLS_ARGV = ["zpool", "list", "-H", "-o", "name"]
-SANOID_CONF = "/etc/sanoid/sanoid.conf"
-SANOID_SNAPSHOT = "autosnap_"
+from ..commands import zfs
+from ..jobs.endpoint import Endpoint
+from ..running.execute import Executor
+from ..sanoid import config as sanoid
 
 
 @dataclass(frozen=True)
@@ -37,7 +33,7 @@ class DatasetInfo:
 
 
 def parse(text: str, sanoid_sections: dict[str, dict[str, str]] | None = None) -> list[DatasetInfo]:
-    """Datasets (not snapshots), sorted by name, from `zfs get -Hp` of LIST_ARGV."""
+    """Datasets (not snapshots), sorted by name, from `zfs get -Hp` of commands/zfs.py all_datasets()."""
     props: dict[str, dict[str, str]] = {}
     snaps: dict[str, list[str]] = {}
     for line in text.splitlines():
@@ -55,9 +51,9 @@ def parse(text: str, sanoid_sections: dict[str, dict[str, str]] | None = None) -
     for name, p in props.items():
         own = snaps.get(name, [])
         why = ""
-        if sanoid_manages(name, sanoid_sections or {}):
+        if sanoid.manages(name, sanoid_sections or {}):
             why = "sanoid.conf"
-        elif any(s.startswith(SANOID_SNAPSHOT) for s in own):
+        elif any(s.startswith(sanoid.SNAPSHOT_PREFIX) for s in own):
             why = "autosnap snapshots"
         out.append(
             DatasetInfo(
@@ -79,56 +75,16 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def parse_sanoid(text: str) -> dict[str, dict[str, str]]:
-    """sanoid.conf sections: dataset sections and templates, options lower-cased."""
-    parser = configparser.ConfigParser(interpolation=None, strict=False, inline_comment_prefixes=("#",))
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return {}
-    return {
-        section: {k.lower(): v.strip().lower() for k, v in parser[section].items()}
-        for section in parser.sections()
-    }
-
-
-def sanoid_manages(name: str, sections: dict[str, dict[str, str]]) -> bool:
-    """True when sanoid takes snapshots of `name` (its section, or a recursive parent's)."""
-    parts = name.split("/")
-    for depth in range(len(parts), 0, -1):
-        candidate = "/".join(parts[:depth])
-        options = sections.get(candidate)
-        if options is None:
-            continue
-        is_self = depth == len(parts)
-        if not is_self and options.get("recursive", "no") not in ("yes", "zfs"):
-            continue
-        if is_self and options.get("process_children_only", "no") == "yes":
-            return False
-        return _option(options, sections, "autosnap", "yes") == "yes"
-    return False
-
-
-def _option(options: dict[str, str], sections: dict[str, dict[str, str]], key: str, default: str) -> str:
-    if key in options:
-        return options[key]
-    for template in options.get("use_template", "").split(","):
-        found = sections.get(f"template_{template.strip()}", {})
-        if key in found:
-            return found[key]
-    return sections.get("template_default", {}).get(key, default)
-
-
 def list_datasets(ex: Executor, endpoint: Endpoint) -> list[DatasetInfo]:
     """Every dataset on `endpoint` (raises CommandFailed when zfs cannot list)."""
-    listing = ex.run(endpoint, LIST_ARGV, changes=False)
-    conf = ex.run(endpoint, ["cat", SANOID_CONF], changes=False, check=False)
-    sections = parse_sanoid(conf.stdout) if conf.status == 0 else {}
+    listing = ex.run(endpoint, zfs.all_datasets(), changes=False)
+    conf = ex.run(endpoint, ["cat", sanoid.CONF], changes=False, check=False)
+    sections = sanoid.parse(conf.stdout) if conf.status == 0 else {}
     return parse(listing.stdout, sections)
 
 
 def pools(ex: Executor, endpoint: Endpoint) -> list[str]:
-    return ex.run(endpoint, POOLS_ARGV, changes=False).stdout.split()
+    return ex.run(endpoint, zfs.pools(), changes=False).stdout.split()
 
 
 def children(datasets: list[DatasetInfo], name: str) -> list[DatasetInfo]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import job as jobmod
+from ..jobs import schema
 
 LOCAL_ONLY_IRRELEVANT = ("host", "port", "ssh_key")
 
 
 def supported(*path: str) -> bool:
     """Whether the installed job schema has this key (e.g. ('retention',), ('transfer', 'raw'))."""
-    spec: Any = jobmod.SCHEMA
+    spec: Any = schema.SCHEMA
     for part in path:
         if not isinstance(spec, dict) or part not in spec:
             return False
@@ -31,12 +31,12 @@ def supported(*path: str) -> bool:
 
 def effective(defaults: dict) -> dict:
     """What each setting is when a job file does not set it."""
-    return jobmod.merge(jobmod.schema_defaults(), defaults or {})
+    return schema.merge(schema.schema_defaults(), defaults or {})
 
 
 def start(base: dict, defaults: dict) -> dict:
     """The values the questions start from."""
-    return jobmod.merge(effective(defaults), base or {})
+    return schema.merge(effective(defaults), base or {})
 
 
 def is_local(values: dict, side: str) -> bool:
@@ -46,7 +46,7 @@ def is_local(values: dict, side: str) -> bool:
 def finalize(values: dict, base: dict, defaults: dict, full: bool) -> dict:
     """The job file's mapping, keys in schema order."""
     local = {side: is_local(values, side) for side in ("source", "destination")}
-    return _finalize(jobmod.SCHEMA, values, base or {}, effective(defaults), full, local, ())
+    return _finalize(schema.SCHEMA, values, base or {}, effective(defaults), full, local, ())
 
 
 def _finalize(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 
-from .. import cron, paths, prereqs, runner
-from .. import job as jobmod
+from ..commands import probes, zfs
 from ..errors import CommandFailed, ExitCode, ZswError
-from ..execute import SSH_ERROR
-from ..ssh import Endpoint
+from ..jobs import job as jobmod
+from ..jobs import paths
+from ..jobs.endpoint import Endpoint
+from ..running.check import check as check_job
+from ..running.execute import SSH_ERROR
+from ..schedule import cron
 from . import sshcheck
 from .context import Context
 
@@ -20,14 +23,14 @@ def check(ctx: Context) -> int:
     ui = ctx.ui
     problems = 0
     ui.heading("This machine")
-    missing = prereqs.missing_locally(set(PROGRAMS))
+    missing = probes.missing_locally(set(PROGRAMS))
     found = [p for p in PROGRAMS if p not in missing]
     ui.ok("found " + ", ".join(found))
     if missing:
         problems += 1
-        ui.problem(prereqs.message("localhost", missing))
+        ui.problem(probes.message("localhost", missing))
     if "zpool" not in missing:
-        result = ctx.executor.run(LOCAL, ["zpool", "list", "-H", "-o", "name"], changes=False, check=False)
+        result = ctx.executor.run(LOCAL, zfs.pools(), changes=False, check=False)
         if result.status == 0:
             ui.ok("ZFS answers; pools: " + (", ".join(result.stdout.split()) or "none"))
         else:
@@ -35,7 +38,12 @@ def check(ctx: Context) -> int:
             ui.problem(f"'zpool list' failed: {result.stderr.strip()}")
     problems += _check_dirs(ctx)
     program = ctx.run_program or cron.runner_program()
-    ui.ok("cron runs: " + " ".join(program))
+    try:
+        cron.check_runner(ctx.executor, program)
+        ui.ok("cron runs: " + cron.cron_quote(program))
+    except ZswError as exc:
+        problems += 1
+        ui.problem(str(exc))
     try:
         count = len(cron.installed(ctx.executor))
         ui.ok(f"your crontab is readable ({count} job(s) of this tool in it)")
@@ -71,7 +79,7 @@ def _check_jobs(ctx: Context) -> int:
     for path in files:
         try:
             job = jobmod.load_job(path, jobmod.load_defaults(paths.defaults_path(ctx.config_dir)))
-            for endpoint, found in runner.check(job, ctx.executor).items():
+            for endpoint, found in check_job(job, ctx.executor).items():
                 programs = found[0] if isinstance(found, tuple) else found
                 ui.ok(f"{path.stem}: {getattr(endpoint, 'label', endpoint)}: {', '.join(programs)}")
         except CommandFailed as exc:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import yaml
 
-from .. import job as jobmod
-from .. import jobfile, names, paths
 from ..errors import ConfigError, ExitCode, UsageError
-from . import draft, manage, options, preview, questions, schedule
+from ..jobs import job as jobmod
+from ..jobs import names, paths, store
+from ..sanoid import config as sanoid
+from . import draft, manage, preview, questions, schedule
 from .context import Context
 
 
@@ -34,7 +35,7 @@ def create(ctx: Context, name: str | None = None) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     defaults = _defaults(ctx)
-    s = questions.Session(draft.start({}, defaults))
+    s = questions.Answers(draft.start({}, defaults))
     ui.heading("New replication job")
     questions.ask_job(ctx, s)
     if name is None:
@@ -81,7 +82,7 @@ def edit(ctx: Context, name: str) -> int:
         jobmod.load_job(path, defaults)
     except ConfigError as exc:
         ui.warn(f"the file is not valid now: {exc}; the answers below replace what is wrong")
-    s = questions.Session(draft.start(base, defaults), editing=True)
+    s = questions.Answers(draft.start(base, defaults), editing=True)
     ui.heading(f"Edit job {name} ({path})")
     questions.ask_job(ctx, s)
     ui.heading("Schedule")
@@ -115,9 +116,9 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
     if not job.take_snapshots:
         src, dst, counts = job.source, job.destination, job.retention
         ui.note(f"sanoid.conf on {src.endpoint.label}, as answered (sanoid takes and prunes the snapshots):")
-        ui.block(options.sanoid_stanza(src.dataset, job.recursive, counts["source"]))
+        ui.block(sanoid.stanza(src.dataset, job.recursive, counts["source"]))
         ui.note(f"sanoid.conf on {dst.endpoint.label}, as answered (sanoid prunes what arrives, takes none):")
-        ui.block(options.sanoid_stanza(dst.dataset, job.recursive, counts["destination"], autosnap=False))
+        ui.block(sanoid.stanza(dst.dataset, job.recursive, counts["destination"], autosnap=False))
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
     ui.block(plan)
@@ -126,7 +127,7 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
     if not ui.confirm(f"Save {path}?", default=ok):
         ui.say("Nothing was saved.")
         return ExitCode.OK
-    jobfile.write(path, text)
+    store.write(path, text)
     ui.ok(f"saved {path}")
     manage.offer_schedule(ctx, name, job.schedule)
     return ExitCode.OK

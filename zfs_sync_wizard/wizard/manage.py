@@ -12,10 +12,12 @@ from pathlib import Path
 
 import yaml
 
-from .. import cron, jobfile, names, paths, records
-from .. import job as jobmod
 from ..errors import ExitCode, UsageError, ZswError
-from ..ssh import Endpoint
+from ..jobs import job as jobmod
+from ..jobs import names, paths, store
+from ..jobs.endpoint import Endpoint
+from ..running import records
+from ..schedule import cron
 from . import preview, schedule
 from .context import Context
 
@@ -31,8 +33,11 @@ def load(ctx: Context, name: str) -> jobmod.Job:
 
 
 def _run_argv(ctx: Context, name: str) -> list[str]:
+    """The runner's command line for job `name`, once it is known to start as cron starts it."""
+    program = ctx.run_program or cron.runner_program()
+    cron.check_runner(ctx.executor, program)
     state = ctx.state_dir if ctx.state_dir_given else None
-    return cron.run_argv(name, ctx.config_dir, state, ctx.run_program)
+    return cron.run_argv(name, ctx.config_dir, state, program)
 
 
 def install(ctx: Context, name: str, expression: str) -> None:
@@ -70,8 +75,9 @@ def run(ctx: Context, name: str) -> int:
     if not ui.confirm("Run it now?", default=ok):
         ui.say("Not run.")
         return ExitCode.OK
+    argv = _run_argv(ctx, name)
     ui.say(f"Running {name} (as cron would; this can take a while) ...")
-    result = ctx.executor.run(LOCAL, _run_argv(ctx, name), changes=True, check=False)
+    result = ctx.executor.run(LOCAL, argv, changes=True, check=False)
     if result.stdout.strip():
         ui.block(result.stdout)
     if result.status == 0:
@@ -104,7 +110,7 @@ def _save_schedule(ctx: Context, path: Path, expression: str) -> None:
     new = jobmod.dump(data)
     ctx.ui.say("  job file:")
     ctx.ui.block(preview.diff(old, new, str(path)))
-    jobfile.write(path, new)
+    store.write(path, new)
 
 
 def unschedule(ctx: Context, name: str) -> int:

@@ -8,7 +8,7 @@ compressor) instead of producing a job that cannot run.
 
 from __future__ import annotations
 
-from .. import job as jobmod
+from ..jobs import schema
 from . import draft
 from .prompts import UI
 
@@ -58,7 +58,7 @@ def _size_or_none(key: str):
     def check(answer: str):
         if answer.lower() in ("", "none", "no", "off"):
             return None
-        return jobmod.checker("transfer", key)(answer)
+        return schema.checker("transfer", key)(answer)
 
     return check
 
@@ -90,7 +90,7 @@ def ask_transfer(ui: UI, values: dict) -> None:
 
 def _counts(side: str):
     """Check of a retention answer: four counts, each as the schema allows it."""
-    checks = jobmod.SCHEMA["retention"][side]
+    checks = schema.SCHEMA["retention"][side]
 
     def check(answer: str) -> dict:
         parts = answer.replace(",", " ").split()
@@ -103,7 +103,7 @@ def _counts(side: str):
 
 def _keep(answer: str) -> int:
     try:
-        return jobmod.checker("snapshots", "keep")(int(answer))
+        return schema.checker("snapshots", "keep")(int(answer))
     except ValueError:
         raise ValueError("expected a whole number from 0 to 10000") from None
 
@@ -131,7 +131,7 @@ def ask_snapshots(ui: UI, values: dict, sanoid_managed: bool, editing: bool) -> 
 def ask_retention(ui: UI, values: dict) -> None:
     """Hourly, daily, weekly and monthly counts per side (the schema's defaults pre-filled)."""
     retention = values.setdefault("retention", {})
-    defaults = jobmod.schema_defaults()["retention"]
+    defaults = schema.schema_defaults()["retention"]
     if values["snapshots"]["take"]:
         ui.note(
             "Retention: on each side the runner keeps the newest of its own replication snapshots in "
@@ -153,24 +153,3 @@ def ask_retention(ui: UI, values: dict) -> None:
         current = {**defaults[side], **(retention.get(side) or {})}
         text = " ".join(str(current[p]) for p in PERIODS)
         retention[side] = ui.text(question.format(side=side), default=text, check=_counts(side))
-
-
-def sanoid_stanza(dataset: str, recursive: bool, counts: dict, autosnap: bool = True) -> str:
-    """The sanoid.conf section that keeps a side's snapshots as answered.
-
-    The source's sanoid takes and prunes them; the destination's (autosnap
-    = no) only prunes what arrives.  Distinct templates, so both fit in one
-    sanoid.conf when both sides are this machine.
-    """
-    template = "zfs_sync" if autosnap else "zfs_sync_received"
-    lines = [f"[{dataset}]", f"  use_template = {template}"]
-    if recursive:
-        lines.append("  recursive = yes")
-    lines += [
-        "",
-        f"[template_{template}]",
-        f"  autosnap = {'yes' if autosnap else 'no'}",
-        "  autoprune = yes",
-    ]
-    lines += [f"  {p} = {counts[p]}" for p in PERIODS]
-    return "\n".join(lines)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import difflib
 
-from .. import runner
 from ..errors import ZswError
-from ..job import Job
+from ..jobs.job import Job
+from ..running import runner
 from . import datasets
 
 
 def dry_run(job: Job) -> str:
     """The runner's dry-run text for `job` (raises ZswError when it cannot plan)."""
     lines: list[str] = []
-    outcome = runner.run(job, runner.Options(dry_run=True), echo=lines.append)
+    outcome = runner.run(job, runner.RunOptions(dry_run=True), echo=lines.append)
     estimated = getattr(outcome, "estimated", 0)
     if estimated:
         lines.append(f"estimated size (zfs send -nvP): {datasets.size(estimated)}")

@@ -1,6 +1,6 @@
 """The questions of a job, in order: direction, source, destination, options, snapshots.
 
-Each step reads and updates `Session.values` (the job's settings, see
+Each step reads and updates `Answers.values` (the job's settings, see
 draft.py) and learns what later steps need: the source's datasets, the
 programs a remote side lacks, what the destination dataset holds.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import names
 from ..errors import ZswError
-from ..ssh import DEFAULT_PORT, Endpoint
+from ..jobs import names
+from ..jobs.endpoint import DEFAULT_PORT, Endpoint
 from . import datasets, options, remote, sshcheck, target
 from .context import Context
 
@@ -26,7 +26,9 @@ _REMOTE_SIDES = {PUSH: ("destination",), PULL: ("source",), LOCAL: (), RELAY: ("
 
 
 @dataclass
-class Session:
+class Answers:
+    """The job's settings as answered so far, and what the questions learned on the way."""
+
     values: dict
     editing: bool = False
     source_datasets: list = field(default_factory=list)
@@ -50,7 +52,7 @@ def direction_of(values: dict) -> str:
     )
 
 
-def ask_job(ctx: Context, s: Session) -> None:
+def ask_job(ctx: Context, s: Answers) -> None:
     ui = ctx.ui
     direction = ui.select(
         "Where does the data go?", DIRECTIONS, default=direction_of(s.values) if s.editing else PUSH
@@ -79,13 +81,13 @@ def ask_job(ctx: Context, s: Session) -> None:
     options.ask_snapshots(ui, s.values, _sanoid_managed(s), s.editing)
 
 
-def _ask_remote(ctx: Context, s: Session, side: str, programs: set) -> None:
+def _ask_remote(ctx: Context, s: Answers, side: str, programs: set) -> None:
     answers, missing = remote.ask_endpoint(ctx, side, s.values[side], programs)
     s.values[side].update(answers)
     s.missing.update(missing)
 
 
-def ask_source(ctx: Context, s: Session) -> None:
+def ask_source(ctx: Context, s: Answers) -> None:
     ui, src = ctx.ui, s.values["source"]
     where = endpoint(s.values, "source")
     try:
@@ -118,7 +120,7 @@ def ask_source(ctx: Context, s: Session) -> None:
         )
 
 
-def ask_destination(ctx: Context, s: Session) -> None:
+def ask_destination(ctx: Context, s: Answers) -> None:
     ui, values = ctx.ui, s.values
     src_ep, dst_ep = endpoint(values, "source"), endpoint(values, "destination")
     source = values["source"]["dataset"]
@@ -160,12 +162,12 @@ def ask_destination(ctx: Context, s: Session) -> None:
         default = name
 
 
-def _sanoid_managed(s: Session) -> bool:
+def _sanoid_managed(s: Answers) -> bool:
     name = s.values["source"]["dataset"]
     return any(d.name == name and d.sanoid for d in s.source_datasets)
 
 
-def estimate(s: Session) -> str | None:
+def estimate(s: Answers) -> str | None:
     """What the first run sends, from the sizes ZFS reported."""
     if s.target_state is None or not s.source_datasets:
         return None

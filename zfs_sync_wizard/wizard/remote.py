@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import job as jobmod
-from .. import names, prereqs
+from ..commands import probes
 from ..errors import ZswError
-from ..ssh import DEFAULT_PORT, Endpoint
+from ..jobs import names, schema
+from ..jobs.endpoint import DEFAULT_PORT, Endpoint
 from . import sshcheck
 from .context import Context
 
@@ -25,7 +25,7 @@ def _check_port(answer: str) -> int:
         value = int(answer)
     except ValueError:
         raise ValueError("expected a port number from 1 to 65535") from None
-    return jobmod.checker("destination", "port")(value)
+    return schema.checker("destination", "port")(value)
 
 
 def ask_endpoint(ctx: Context, role: str, current: dict, programs: set[str]) -> tuple[dict, list[str]]:
@@ -44,7 +44,7 @@ def _ask_answers(ctx: Context, role: str, current: dict) -> dict:
     host = ui.text(
         f"{role.capitalize()} host ([user@]host)",
         default=current.get("host") or "",
-        check=jobmod.checker(role, "host"),
+        check=schema.checker(role, "host"),
         instruction="(e.g. root@backup01 or 192.0.2.10)",
     )
     port = ui.text("SSH port", default=str(current.get("port") or DEFAULT_PORT), check=_check_port)
@@ -62,7 +62,7 @@ def _ask_answers(ctx: Context, role: str, current: dict) -> dict:
 
 
 def _check_key_file(answer: str) -> str:
-    path = jobmod.checker("destination", "ssh_key")(answer)
+    path = schema.checker("destination", "ssh_key")(answer)
     if not Path(path).is_file():
         raise ValueError(f"no file {path}")
     return path
@@ -112,7 +112,7 @@ def _check_once(ctx: Context, endpoint: Endpoint, programs: set[str]):
     except ZswError as exc:
         return sshcheck.Problem(sshcheck.SSH, str(exc)), []
     if missing:
-        return sshcheck.Problem(sshcheck.MISSING, prereqs.message(endpoint.label, missing)), missing
+        return sshcheck.Problem(sshcheck.MISSING, probes.message(endpoint.label, missing)), missing
     return None, []
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import humanize
 from croniter import croniter
 
-from .. import job as jobmod
+from ..jobs import schema
 from .prompts import UI
 
 PRESETS = (
@@ -30,7 +30,7 @@ def check(expression: str) -> str:
         raise ValueError(
             "expected five fields: minute hour day-of-month month day-of-week, e.g. '30 1 * * *' (01:30 daily)"
         )
-    return jobmod.checker("", "schedule")(expression)
+    return schema.checker("", "schedule")(expression)
 
 
 def next_runs(expression: str, now: datetime, count: int = 3) -> list[datetime]:

@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import prereqs
-from ..execute import Executor
-from ..ssh import DEFAULT_PORT, Endpoint
+from ..commands import probes
+from ..jobs.endpoint import DEFAULT_PORT, Endpoint
+from ..running.execute import Executor
 
 LOCAL = Endpoint()
 UNREACHABLE = "unreachable"
@@ -157,8 +157,8 @@ def required_programs(compression: str = "auto", buffer: bool = True) -> set[str
 
 
 def missing_programs(ex: Executor, endpoint: Endpoint, programs: set[str]) -> list[str]:
-    result = ex.shell(endpoint, prereqs.remote_probe(programs), check=False)
-    return prereqs.parse_probe(result.stdout)
+    result = ex.shell(endpoint, probes.remote_probe(programs), check=False)
+    return probes.parse_probe(result.stdout)
 
 
 def default_key(ssh_dir: Path) -> str | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import inventory, names
+from ..commands import zfs
 from ..errors import CommandFailed
-from ..execute import Executor
-from ..ssh import Endpoint
+from ..jobs import names
+from ..jobs.endpoint import Endpoint
+from ..planning import inventory
+from ..running.execute import Executor
 
 ABSENT, RESUMED, UNRELATED, EMPTY = "absent", "resumed", "unrelated", "empty"
 
@@ -53,12 +55,12 @@ def compare(source: list[inventory.Snapshot], target: inventory.Dataset | None) 
 
 def snapshots_of(ex: Executor, endpoint: Endpoint, dataset: str) -> inventory.Dataset | None:
     """The dataset with its own snapshots, None when it does not exist."""
-    result = ex.run(endpoint, inventory.get_argv(dataset, False), changes=False, check=False)
+    result = ex.run(endpoint, zfs.listing(dataset, False), changes=False, check=False)
     if result.status != 0:
         if "does not exist" in result.stderr:
             return None
         raise CommandFailed(
-            endpoint.label, " ".join(inventory.get_argv(dataset, False)), result.status, result.stderr
+            endpoint.label, " ".join(zfs.listing(dataset, False)), result.status, result.stderr
         )
     return inventory.parse(result.stdout).get(dataset)
 

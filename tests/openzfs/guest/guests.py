@@ -56,8 +56,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from zfs_sync_wizard.sandbox import proc, state
-from zfs_sync_wizard.sandbox.proc import CommandError, Input, SandboxError
+from dev.sandbox import proc, state
+from dev.sandbox.proc import CommandError, Input, SandboxError
 
 from . import machine
 from .image import BUILD_SCRIPT, build_image, build_log, image_dir, image_ready, unavailable
@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-TREEHASH_SCRIPT = REPO_ROOT / "zfs_sync_wizard" / "sandbox" / "treehash.py"
+TREEHASH_SCRIPT = REPO_ROOT / "dev" / "sandbox" / "treehash.py"
 
 
 GUEST_REPO = "/opt/zsw"
@@ -395,6 +395,31 @@ class Guest:
     def prop(self, dataset: str, name: str) -> str:
         """One property's exact value (``zfs get -Hp``); "-" when unset."""
         return self.run(["zfs", "get", "-Hp", "-o", "value", name, dataset]).stdout.rstrip("\n")
+
+    def allocated(self, pool: str) -> int:
+        """Bytes the pool has allocated on disk (synced state)."""
+        return int(self.run(["zpool", "get", "-Hp", "-o", "value", "allocated", pool]).stdout)
+
+    def wait_for_allocated(self, pool: str, at_least: int, timeout: float = 120) -> int:
+        """Wait until ``pool`` has ``at_least`` bytes allocated, forcing each check's txg out
+        with ``zpool sync``: data a receive wrote has reached disk, so a receive killed
+        now leaves a resume token. Returns the allocation seen."""
+        result = self.sh(
+            'end=$(( $(date +%s) + $3 )); while :; do zpool sync "$1" || exit 2;'
+            ' a=$(zpool get -Hp -o value allocated "$1"); [ "$a" -ge "$2" ] && { echo "$a"; exit 0; };'
+            ' [ "$(date +%s)" -ge "$end" ] && { echo "$a"; exit 1; }; sleep 0.2; done',
+            pool,
+            str(at_least),
+            str(int(timeout)),
+            check=False,
+            timeout=timeout + 60,
+        )
+        if result.returncode != 0:
+            raise SandboxError(
+                f"on guest {self.name}: pool {pool} has {result.stdout.strip() or '?'} bytes allocated, "
+                f"not {at_least}, after {timeout:g} s ({result.stderr.strip()})"
+            )
+        return int(result.stdout)
 
     # -- the product on the guest -------------------------------------------------
 

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from zfs_sync_wizard.sandbox import proc
-from zfs_sync_wizard.sandbox.proc import SandboxError
+from dev.sandbox import proc
+from dev.sandbox.proc import SandboxError
 
 HERE = Path(__file__).resolve().parent
 BUILD_SCRIPT = HERE / "build-image"

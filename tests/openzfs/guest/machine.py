@@ -24,9 +24,9 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from zfs_sync_wizard.sandbox import proc, state
-from zfs_sync_wizard.sandbox.proc import SandboxError
-from zfs_sync_wizard.sandbox.sshkit import keygen, known_hosts_entry
+from dev.sandbox import proc, state
+from dev.sandbox.proc import SandboxError
+from dev.sandbox.sshkit import keygen, known_hosts_entry
 
 RUN_BASE = Path("/run/zsw-openzfs")
 DATA_BASE = Path("/var/tmp/zsw-openzfs")

@@ -1,0 +1,119 @@
+"""The argv of every zfs (and zpool) command this tool issues (pure).
+
+Nothing else builds a zfs command line: the runner, the wizard and the
+probes take theirs from here, so what a dry run prints, what a test expects
+and what runs are the same lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..planning.inventory import PROPERTIES
+from ..planning.plan import Send
+
+
+def listing(dataset: str, recursive: bool, extra: Sequence[str] = ()) -> list[str]:
+    """One side's datasets and snapshots with exact integers (planning/inventory.py parses it)."""
+    props = ",".join(list(PROPERTIES) + list(extra))
+    argv = ["zfs", "get", "-Hp"]
+    if recursive:
+        argv.append("-r")
+    else:
+        argv += ["-d", "1"]  # the dataset and its own snapshots only
+    return argv + ["-o", "name,property,value", props, dataset]
+
+
+def snapshots_listing(datasets: Sequence[str], name: str) -> list[str]:
+    """The listing of snapshot `name` of each dataset (one command for all)."""
+    return ["zfs", "get", "-Hp", "-o", "name,property,value", ",".join(PROPERTIES)] + [
+        f"{d}@{name}" for d in datasets
+    ]
+
+
+def all_datasets() -> list[str]:
+    """Every dataset and snapshot of every pool, with type and sizes (the wizard's list)."""
+    return ["zfs", "get", "-Hp", "-o", "name,property,value", "type,used,referenced"]
+
+
+def pools() -> list[str]:
+    return ["zpool", "list", "-H", "-o", "name"]
+
+
+def value(prop: str, dataset: str, parsable: bool = False) -> list[str]:
+    """One property's value alone (`-p`: exact integers)."""
+    return ["zfs", "get", "-Hp" if parsable else "-H", "-o", "value", prop, dataset]
+
+
+def written(dataset: str, base: str | None) -> list[str]:
+    """Bytes written since `base` (or referenced, for a full send): a stream's approximate size."""
+    return value(f"written@{base}" if base else "referenced", dataset, parsable=True)
+
+
+def resume_token(dataset: str) -> list[str]:
+    return value("receive_resume_token", dataset)
+
+
+def send(dataset: str, step: Send, flags: Sequence[str] = ()) -> list[str]:
+    argv = ["zfs", "send", *flags]
+    if step.base is not None:
+        argv += ["-I" if step.intermediate else "-i", f"{dataset}@{step.base}"]
+    return argv + [f"{dataset}@{step.target}"]
+
+
+def receive(dataset: str, step: Send | None, resumable: bool = False) -> list[str]:
+    # -u: never mount on the destination (no atime changes, no mountpoint clashes)
+    # -s: an interrupted receive keeps its progress (receive_resume_token)
+    argv = ["zfs", "receive", "-u"]
+    if resumable:
+        argv.append("-s")
+    if step is not None and step.force:
+        argv.append("-F")
+    return argv + [dataset]
+
+
+def send_token(token: str) -> list[str]:
+    """Resume a partial receive: the token carries the stream's flags."""
+    return ["zfs", "send", "-t", token]
+
+
+def estimate(send_argv: Sequence[str]) -> list[str]:
+    """The dry-run form of a send, which prints its size (`size<TAB>BYTES`)."""
+    return [*send_argv[:2], "-nvP", *send_argv[2:]]
+
+
+def abort_receive(dataset: str) -> list[str]:
+    return ["zfs", "receive", "-A", dataset]
+
+
+def hold(tag: str, dataset: str, name: str) -> list[str]:
+    return ["zfs", "hold", tag, f"{dataset}@{name}"]
+
+
+def release(tag: str, dataset: str, name: str) -> list[str]:
+    return ["zfs", "release", tag, f"{dataset}@{name}"]
+
+
+def snapshot(dataset: str, name: str, recursive: bool) -> list[str]:
+    return ["zfs", "snapshot"] + (["-r"] if recursive else []) + [f"{dataset}@{name}"]
+
+
+def destroy_snapshot(dataset: str, name: str) -> list[str]:
+    # one snapshot per command: zfs-fuse has no comma lists or ranges
+    return ["zfs", "destroy", f"{dataset}@{name}"]
+
+
+def rollback(dataset: str, name: str) -> list[str]:
+    return ["zfs", "rollback", "-r", f"{dataset}@{name}"]
+
+
+def create_parents(dataset: str) -> list[str]:
+    return ["zfs", "create", "-p", dataset]
+
+
+def unmount(dataset: str) -> list[str]:
+    return ["zfs", "unmount", dataset]
+
+
+def set_readonly(dataset: str) -> list[str]:
+    return ["zfs", "set", "readonly=on", dataset]

@@ -1,0 +1,186 @@
+"""Job files: one job per file, `<config dir>/jobs/<name>.yaml`, read into a
+Job; `<config dir>/defaults.yaml` holds settings that apply to every job
+unless the job sets them.  Every error names the file, the key and what is
+allowed (zfs-sync-job(5)); the schema itself is in schema.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+from . import names
+from .endpoint import Endpoint
+from .schema import JOB_ONLY, SCHEMA, merge, validate
+
+
+@dataclass(frozen=True)
+class Side:
+    dataset: str
+    endpoint: Endpoint
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    source: Side
+    destination: Side
+    recursive: bool
+    readonly: bool
+    rollback: bool
+    compression: str
+    buffer: str | None
+    bandwidth_limit: str | None
+    incremental: str
+    initial: str
+    raw: str
+    direct: Endpoint | None
+    retries: int
+    retry_delay: int
+    take_snapshots: bool
+    snapshot_prefix: str
+    keep: int
+    hold: bool
+    retention: dict
+    schedule: str | None
+    path: Path | None = None
+    settings: dict | None = None  # the validated, merged mapping (for dumping)
+
+    @property
+    def wire_compression(self) -> str | None:
+        """The compressor used on the wire, None when the data stays local."""
+        crosses_ssh = not (self.source.endpoint.is_local and self.destination.endpoint.is_local)
+        if self.compression == "auto":
+            return "zstd" if crosses_ssh else None
+        return None if self.compression == "none" or not crosses_ssh else self.compression
+
+    @property
+    def hold_tag(self) -> str:
+        """The `zfs hold` tag that protects this job's incremental base."""
+        return f"zsw_{self.name}"
+
+    @property
+    def snapshot_stem(self) -> str:
+        """Every replication snapshot of this job starts with this."""
+        return f"{self.snapshot_prefix}_{self.name}_"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark else ""
+        raise ConfigError(str(path), f"{at}not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def load_defaults(path: Path) -> dict:
+    """Validated defaults.yaml (an absent file means no defaults)."""
+    if not path.exists():
+        return {}
+    data = _read_yaml(path) or {}
+    checked = validate(data, SCHEMA, str(path), "", partial=True)
+    for section, key in JOB_ONLY:
+        if key in checked.get(section, {}):
+            raise ConfigError(str(path), f"{section}.{key}: belongs in a job file, not in defaults")
+    return checked
+
+
+def from_mapping(data: Any, name: str, where: str, defaults: dict | None = None) -> Job:
+    """Validate a job mapping (merged over defaults) into a Job."""
+    try:
+        names.job_name(name)
+    except ValueError as exc:
+        raise ConfigError(where, f"job name: {exc}") from None
+    validate(data, SCHEMA, where, "", partial=True)  # report the job file's own errors first
+    settings = validate(merge(defaults or {}, data), SCHEMA, where, "", partial=False)
+    job = _build(settings, name, where)
+    _check_not_overlapping(job, where)
+    return job
+
+
+def load_job(path: Path, defaults: dict | None = None) -> Job:
+    data = _read_yaml(path)
+    if data is None:
+        raise ConfigError(str(path), "the file is empty")
+    return from_mapping(data, path.stem, str(path), defaults)
+
+
+def _endpoint(side: dict) -> Endpoint:
+    if side["host"] is None:
+        return Endpoint()
+    user, host = names.host(side["host"])
+    return Endpoint(host, user, side["port"], side["ssh_key"], side["known_hosts"])
+
+
+def _direct(s: dict) -> Endpoint | None:
+    """The destination as the source reaches it, for direct remote-to-remote streams."""
+    t, dst = s["transfer"], s["destination"]
+    if not t["direct"] or dst["host"] is None or s["source"]["host"] is None:
+        return None
+    user, host = names.host(t["direct_host"] or dst["host"])
+    return Endpoint(host, user, dst["port"])
+
+
+def _build(s: dict, name: str, where: str) -> Job:
+    t, snaps = s["transfer"], s["snapshots"]
+    return Job(
+        name=name,
+        source=Side(s["source"]["dataset"], _endpoint(s["source"])),
+        destination=Side(s["destination"]["dataset"], _endpoint(s["destination"])),
+        recursive=s["source"]["recursive"],
+        readonly=s["destination"]["readonly"],
+        rollback=s["destination"]["rollback"],
+        compression=t["compression"],
+        buffer=t["buffer"],
+        bandwidth_limit=t["bandwidth_limit"],
+        incremental=t["incremental"],
+        initial=t["initial"],
+        raw=t["raw"],
+        direct=_direct(s),
+        retries=t["retries"],
+        retry_delay=t["retry_delay"],
+        take_snapshots=snaps["take"],
+        snapshot_prefix=snaps["prefix"],
+        keep=snaps["keep"],
+        hold=snaps["hold"],
+        retention=s["retention"],
+        schedule=s["schedule"],
+        path=Path(where),
+        settings=s,
+    )
+
+
+_THIS_MACHINE = ("localhost", "127.0.0.1", "::1")
+
+
+def _machine(endpoint: Endpoint) -> tuple:
+    """Which machine an endpoint is, as far as names tell (for the overlap check)."""
+    if endpoint.is_local or endpoint.host.lower() in _THIS_MACHINE:
+        return (None, None)
+    return (endpoint.host.lower().rstrip("."), endpoint.port)
+
+
+def _check_not_overlapping(job: Job, where: str) -> None:
+    src, dst = job.source, job.destination
+    if _machine(src.endpoint) != _machine(dst.endpoint):
+        return
+    if names.is_inside(dst.dataset, src.dataset) or names.is_inside(src.dataset, dst.dataset):
+        raise ConfigError(
+            where,
+            f"destination.dataset: {dst.dataset!r} is the source {src.dataset!r} or overlaps it on the "
+            "same host; choose a dataset outside the source (e.g. another pool)",
+        )
+
+
+def dump(settings: dict) -> str:
+    """YAML text for a job mapping, keys in schema order."""
+    return yaml.safe_dump(settings, sort_keys=False, default_flow_style=False)

@@ -1,0 +1,218 @@
+"""The job file's schema: every key, its check and its default (pure).
+
+`validate` checks a mapping against it and names the file, the key and what
+is allowed in every error (zfs-sync-job(5)); `merge` lays a job over
+defaults.yaml; `checker` gives one key's check to the wizard.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, Callable
+
+from croniter import croniter
+
+from ..errors import ConfigError
+from . import names
+from .endpoint import DEFAULT_PORT
+
+_SIZE = re.compile(r"[1-9][0-9]*[kKmMgG]?")
+
+
+def _check_bool(v):
+    if not isinstance(v, bool):
+        raise ValueError("expected true or false")
+    return v
+
+
+def _check_port(v):
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return v
+
+
+def _check_count(v):
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10000:
+        raise ValueError("expected a whole number from 0 to 10000")
+    return v
+
+
+def _optional(check):
+    def run(v):
+        return None if v is None else check(v)
+
+    return run
+
+
+def _choice(*allowed):
+    def run(v):
+        if v not in allowed:
+            raise ValueError("expected one of: " + ", ".join(str(a) for a in allowed))
+        return v
+
+    return run
+
+
+def _check_size(v):
+    if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+        return str(v)
+    if not isinstance(v, str) or not _SIZE.fullmatch(v):
+        raise ValueError("expected a size such as 128M, 1G or 512k")
+    return v
+
+
+def _check_buffer(v):
+    if v in (None, False):
+        return None
+    return _check_size(v)
+
+
+def _check_key(v):
+    if not isinstance(v, str) or not v or v.startswith("-") or "\n" in v:
+        raise ValueError("expected the path of an SSH private key, e.g. /root/.ssh/id_ed25519")
+    return v
+
+
+def _check_path(v):
+    if not isinstance(v, str) or not v.startswith(("/", "~")) or "\n" in v:
+        raise ValueError("expected an absolute file path")
+    return v
+
+
+CRON_SHORTCUTS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
+
+
+def _check_cron(v):
+    # exactly five fields: a sixth would become part of the command in a crontab line
+    fields_ok = isinstance(v, str) and (len(v.split()) == 5 or v.strip() in CRON_SHORTCUTS)
+    if not fields_ok or not croniter.is_valid(v):
+        raise ValueError("expected a cron expression of five fields, e.g. '0 2 * * *' (02:00 daily)")
+    return v
+
+
+def _check_version(v):
+    if type(v) is not int or v != 1:
+        raise ValueError("expected 1 (the only job file version)")
+    return v
+
+
+def _check_host(v):
+    names.host(v)
+    return v
+
+
+def _check_dataset(v):
+    return names.dataset(v)
+
+
+def _check_prefix(v):
+    return names.snapshot_prefix(v)
+
+
+REQUIRED = object()
+
+# key -> (check, default) or key -> nested table
+_SIDE = {
+    "dataset": (_check_dataset, REQUIRED),
+    "host": (_optional(_check_host), None),
+    "port": (_check_port, DEFAULT_PORT),
+    "ssh_key": (_optional(_check_key), None),
+    "known_hosts": (_optional(_check_path), None),
+}
+SCHEMA: dict[str, Any] = {
+    "version": (_check_version, 1),
+    "source": dict(_SIDE, recursive=(_check_bool, False)),
+    "destination": dict(_SIDE, readonly=(_check_bool, True), rollback=(_check_bool, False)),
+    "transfer": {
+        "compression": (_choice("auto", "zstd", "lz4", "none"), "auto"),
+        "buffer": (_check_buffer, "128M"),
+        "bandwidth_limit": (_optional(_check_size), None),
+        "incremental": (_choice("intermediate", "direct"), "intermediate"),
+        "initial": (_choice("oldest", "newest"), "oldest"),
+        "raw": (_choice("auto", "always", "never"), "auto"),
+        "direct": (_check_bool, False),
+        "direct_host": (_optional(_check_host), None),
+        "retries": (_check_count, 3),
+        "retry_delay": (_check_count, 30),
+    },
+    "snapshots": {
+        "take": (_check_bool, True),
+        "prefix": (_check_prefix, "zsw"),
+        "keep": (_check_count, 1),
+        "hold": (_check_bool, True),
+    },
+    "retention": {
+        "source": {
+            "hourly": (_check_count, 24),
+            "daily": (_check_count, 7),
+            "weekly": (_check_count, 4),
+            "monthly": (_check_count, 0),
+        },
+        "destination": {
+            "hourly": (_check_count, 0),
+            "daily": (_check_count, 30),
+            "weekly": (_check_count, 8),
+            "monthly": (_check_count, 12),
+        },
+    },
+    "schedule": (_optional(_check_cron), None),
+}
+# keys a defaults.yaml may not set: they identify one job
+JOB_ONLY = {("source", "dataset"), ("destination", "dataset")}
+
+
+def validate(data: Any, schema: dict[str, Any], where: str, path: str, partial: bool) -> dict:
+    if not isinstance(data, dict):
+        raise ConfigError(where, f"{path or 'the file'}: expected a mapping of keys")
+    out = {}
+    for key, value in data.items():
+        keypath = f"{path}.{key}" if path else str(key)
+        if key not in schema:
+            raise ConfigError(where, f"{keypath}: unknown key (allowed: {', '.join(schema)})")
+        spec = schema[key]
+        if isinstance(spec, dict):
+            out[key] = validate(value, spec, where, keypath, partial)
+            continue
+        try:
+            out[key] = spec[0](value)
+        except ValueError as exc:
+            raise ConfigError(where, f"{keypath}: {exc}") from None
+    if partial:
+        return out
+    for key, spec in schema.items():
+        keypath = f"{path}.{key}" if path else key
+        if isinstance(spec, dict):
+            out[key] = validate(out.get(key, {}), spec, where, keypath, partial)
+        elif key not in out:
+            if spec[1] is REQUIRED:
+                raise ConfigError(where, f"{keypath}: missing (required)")
+            out[key] = copy.deepcopy(spec[1])
+    return {key: out[key] for key in schema}  # schema order, for dump()
+
+
+def merge(base: dict, over: dict) -> dict:
+    """`over` laid on `base`, mapping by mapping (neither is changed)."""
+    merged = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def schema_defaults(schema: dict | None = None) -> dict:
+    """Every key with its default (None for required keys)."""
+    out = {}
+    for key, spec in (SCHEMA if schema is None else schema).items():
+        if isinstance(spec, dict):
+            out[key] = schema_defaults(spec)
+        else:
+            out[key] = None if spec[1] is REQUIRED else copy.deepcopy(spec[1])
+    return out
+
+
+def checker(section: str, key: str) -> Callable[[Any], Any]:
+    """The validation function of one key (the wizard checks answers with it)."""
+    return SCHEMA[section][key][0] if section else SCHEMA[key][0]

@@ -1,0 +1,1 @@
+"""Looking after jobs once they run: what `--status` shows (status)."""

@@ -1,0 +1,4 @@
+"""Pure planning: what each side holds (inventory), what to send (plan),
+what to prune (retention), whether a partial receive is resumed (resume),
+what each side's zfs can do (capabilities), and the plan as text.  Takes
+everything as arguments (`now` included); starts no process."""

@@ -1,0 +1,267 @@
+"""Replication planning: two snapshot lists and a policy give a plan (pure).
+
+The result is one of: nothing to do, a list of sends (full and/or
+incremental, maybe after an explicitly allowed rollback), or a typed
+conflict that says what both sides hold and which explicit option resolves
+it.  Snapshots are matched by GUID, never by name.  A replication snapshot
+the run will take before sending is passed in by name (`planned`): it is
+planned as the newest source snapshot, its GUID unknown until it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Union
+
+from . import inventory
+from .inventory import Inventory, Snapshot
+
+ROLLBACK_HINT = "set 'destination: rollback: true' in the job or run once with --rollback"
+
+
+@dataclass(frozen=True)
+class Policy:
+    incremental: str = "intermediate"  # "-I" carries intermediate snapshots; "direct" is "-i"
+    initial: str = "oldest"  # full send of the oldest snapshot (then -I), or only the newest
+    rollback: bool = False  # may roll the destination back to the common snapshot
+
+
+@dataclass(frozen=True)
+class Send:
+    target: str  # snapshot to send (name after "@")
+    base: str | None = None  # incremental base, None for a full send
+    intermediate: bool = True  # -I rather than -i
+    force: bool = False  # receive -F (after an allowed rollback)
+    target_guid: int | None = None  # None while the snapshot is planned, not taken yet
+
+    @property
+    def kind(self) -> str:
+        return "full" if self.base is None else "incremental"
+
+    @property
+    def planned(self) -> bool:
+        return self.target_guid is None
+
+
+@dataclass(frozen=True)
+class Rollback:
+    to: str  # destination snapshot name
+    destroys: tuple[str, ...]  # destination snapshots that are newer and will be lost
+
+
+@dataclass(frozen=True)
+class Transfer:
+    sends: tuple[Send, ...]
+    rollback: Rollback | None = None
+
+    def taken(self, name: str, guid: int) -> Transfer:
+        """This plan once its planned snapshot `name` exists with `guid`."""
+        sends = tuple(
+            replace(s, target_guid=guid) if s.planned and s.target == name else s for s in self.sends
+        )
+        return replace(self, sends=sends)
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    common: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Planning stopped for this dataset; `message` explains and offers the way out."""
+
+    message: str
+    source: tuple[str, ...] = field(default=())
+    destination: tuple[str, ...] = field(default=())
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+class NoSourceSnapshots(Conflict):
+    pass
+
+
+class NoCommonSnapshot(Conflict):
+    pass
+
+
+class Diverged(Conflict):
+    pass
+
+
+class TargetModified(Conflict):
+    pass
+
+
+Plan = Union[Transfer, UpToDate, Conflict]
+
+
+def plan(
+    source: Sequence[Snapshot],
+    destination: Sequence[Snapshot] | None,
+    policy: Policy,
+    destination_modified: bool = False,
+    destination_empty: bool = False,
+    planned: str | None = None,
+) -> Plan:
+    """Plan one dataset.
+
+    `destination` is None when the destination dataset does not exist.
+    `planned` names a snapshot the run takes before sending: the newest.
+    `destination_modified` is True when the destination has been written to
+    since its newest snapshot (OpenZFS `written` > 0; unknown on zfs-fuse).
+    `destination_empty` is True when an existing destination without
+    snapshots holds no data and no children, so receiving over it loses nothing.
+    """
+    if not source and not planned:
+        return NoSourceSnapshots(
+            "the source has no snapshots to send; enable 'snapshots: take: true' or create one",
+            (),
+            _names(destination or ()),
+        )
+    newest = _Newest(planned, None) if planned else _Newest(source[-1].name, source[-1].guid)
+    if destination is None:
+        return Transfer(_initial(source, newest, policy))
+    if not destination and destination_empty:
+        first, *rest = _initial(source, newest, policy)
+        return Transfer((replace(first, force=True), *rest))
+    if not destination:
+        return NoCommonSnapshot(
+            "the destination dataset exists but holds no snapshot: a full receive would overwrite it. "
+            "Use a destination dataset that does not exist yet (it will be created), "
+            "or destroy the empty destination yourself",
+            _names(source),
+            (),
+        )
+    in_destination = {s.guid for s in destination}
+    common = next((s for s in reversed(source) if s.guid in in_destination), None)
+    if common is None:
+        return NoCommonSnapshot(
+            "source and destination have no snapshot in common, so no incremental is possible and "
+            "nothing will be overwritten. Replicate into a new destination dataset, or, if the "
+            "destination's data is not needed, destroy it yourself and run again",
+            _names(source),
+            _names(destination),
+        )
+    if common.guid == newest.guid:  # never for a planned snapshot
+        return UpToDate(common.name)  # nothing to send, so nothing to roll back either
+    dst_common = next(s for s in destination if s.guid == common.guid)
+    extra = tuple(s.name for s in destination if s.createtxg > dst_common.createtxg)
+    rollback = None
+    if extra:
+        if not policy.rollback:
+            return Diverged(
+                f"the destination has snapshots newer than the last common snapshot @{common.name}: "
+                f"{', '.join('@' + n for n in extra)}. Rolling back would destroy them; to allow it, "
+                + ROLLBACK_HINT,
+                _names(source),
+                _names(destination),
+            )
+        rollback = Rollback(dst_common.name, extra)
+    elif destination_modified and not policy.rollback:
+        return TargetModified(
+            f"the destination has been modified since its newest snapshot @{dst_common.name}; "
+            "those changes would be lost. To discard them, " + ROLLBACK_HINT,
+            _names(source),
+            _names(destination),
+        )
+    force = rollback is not None or destination_modified
+    step = Send(
+        newest.name,
+        common.name,
+        policy.incremental == "intermediate",
+        force,
+        newest.guid,
+    )
+    return Transfer((step,), rollback)
+
+
+@dataclass(frozen=True)
+class _Newest:
+    """What the sends end at: the newest source snapshot, or the planned one (GUID None)."""
+
+    name: str
+    guid: int | None
+
+
+def _initial(source: Sequence[Snapshot], newest: _Newest, policy: Policy) -> tuple[Send, ...]:
+    """The first sends to a new destination: a full one, then the rest incrementally."""
+    oldest = source[0] if source else None
+    if policy.initial == "newest" or oldest is None or oldest.name == newest.name:
+        return (Send(newest.name, target_guid=newest.guid),)
+    full = Send(oldest.name, target_guid=oldest.guid)
+    rest = Send(
+        newest.name,
+        oldest.name,
+        policy.incremental == "intermediate",
+        False,
+        newest.guid,
+    )
+    return (full, rest)
+
+
+def _names(snaps: Sequence[Snapshot]) -> tuple[str, ...]:
+    return tuple(s.name for s in snaps)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One source dataset, where it goes, and its plan."""
+
+    source: str
+    destination: str
+    plan: Plan
+
+
+def plan_datasets(
+    src_inv: Inventory,
+    dst_inv: Inventory,
+    src_root: str,
+    dst_root: str,
+    policy: Policy,
+    empties: frozenset[str] = frozenset(),
+    planned: str | None = None,
+) -> list[Pair]:
+    """Plan `src_root` and every dataset listed below it, parents first.
+
+    `empties` are destination datasets without snapshots that hold nothing
+    (looked inside by the caller), so receiving over them loses nothing.
+    """
+    pairs = []
+    for name in inventory.children(src_inv, src_root):
+        target = inventory.relocate(name, src_root, dst_root)
+        dst = dst_inv.get(target)
+        snaps = dst.snapshots if dst else None
+        result = plan(
+            src_inv[name].snapshots, snaps, policy, destination_empty=target in empties, planned=planned
+        )
+        pairs.append(Pair(name, target, result))
+    return pairs
+
+
+def transfers(pairs: Sequence[Pair]) -> list[Pair]:
+    """The pairs that send something."""
+    return [p for p in pairs if isinstance(p.plan, Transfer) and p.plan.sends]
+
+
+def predicted(
+    src_inv: Inventory, dst_inv: Inventory, pairs: Sequence[Pair], planned: str | None, now: int
+) -> tuple[Inventory, Inventory]:
+    """Both sides as a dry run expects them after the sends (for the prune it would do).
+
+    The planned snapshot appears on the source and, where it is sent, on the
+    destination, with GUID None on both: it is the same snapshot.
+    """
+    src_after, dst_after = inventory.copy(src_inv), inventory.copy(dst_inv)
+    sent = transfers(pairs)
+    if planned and sent:  # taken recursively, so on every dataset of the job
+        for pair in pairs:
+            inventory.append(src_after, pair.source, planned, None, now)
+    for pair in sent:
+        last = pair.plan.sends[-1]
+        inventory.append(dst_after, pair.destination, last.target, last.target_guid, now)
+    return src_after, dst_after

@@ -1,0 +1,78 @@
+"""What one run of one job knows: its options, both sides and their
+capabilities, and the outcome so far.  Every step of running/ is given it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..commands.pipeline import PipelineSettings
+from ..jobs.endpoint import Endpoint
+from ..jobs.job import Job
+from ..planning import capabilities
+from ..planning.capabilities import Capabilities
+from .execute import Executor
+from .progress import Progress
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    rollback: bool = False
+    progress: bool = False  # draw a progress line on stderr (a terminal)
+    now: datetime | None = None
+    sleep: object = None  # time.sleep, replaceable for retry tests
+
+
+@dataclass
+class Sent:
+    """One stream that arrived: what the run record lists under `sent`."""
+
+    dataset: str
+    snapshot: str
+    kind: str  # full, incremental or resume
+    bytes: int
+    estimated: int | None
+
+
+@dataclass
+class Outcome:
+    sent: list[Sent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    retries: list[str] = field(default_factory=list)  # "dataset: attempt N failed: ..."
+    aborted: list[str] = field(default_factory=list)  # partial receives given up, with why
+    held: list[str] = field(default_factory=list)  # "dataset@snapshot" protected as the next base
+    bytes: int = 0
+    estimated: int = 0
+
+
+@dataclass
+class RunState:
+    job: Job
+    opts: RunOptions
+    ex: Executor
+    src_caps: Capabilities = field(default_factory=Capabilities)
+    dst_caps: Capabilities = field(default_factory=Capabilities)
+    outcome: Outcome = field(default_factory=Outcome)
+    progress: Progress = field(default_factory=lambda: Progress(False))
+
+    @property
+    def src(self) -> Endpoint:
+        return self.job.source.endpoint
+
+    @property
+    def dst(self) -> Endpoint:
+        return self.job.destination.endpoint
+
+    @property
+    def resumable(self) -> bool:
+        return capabilities.resumable(self.src_caps, self.dst_caps)
+
+    def pipeline_settings(self, size: int | None = None) -> PipelineSettings:
+        return pipeline_settings(self.job, size)
+
+
+def pipeline_settings(job: Job, size: int | None = None) -> PipelineSettings:
+    """The job's transfer settings as the pipeline builder takes them."""
+    return PipelineSettings(job.wire_compression, job.buffer, job.bandwidth_limit, size)

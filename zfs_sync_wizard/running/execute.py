@@ -1,0 +1,245 @@
+"""Running commands: the only module that starts processes.
+
+Every command goes through an `Executor`.  Commands that only read
+(`changes=False`) always run, so a dry run plans from the real state;
+commands that change something are printed instead of run in a dry run.
+Pipelines are started with `sh`, each stage's stdout connected to the next
+stage's stdin by a kernel pipe (`_piped` + `_in`), so the stream never
+passes through Python; every stage's exit status and stderr tail is
+collected and a failure names the stage that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Callable
+
+import sh
+
+from ..commands import pipeline as pl
+from ..commands.probes import package_for
+from ..commands.ssh import close_argv, quote, remote_argv
+from ..errors import CommandFailed, ConnectionFailed, Interrupted, PrerequisiteError, StageFailed
+from ..jobs.endpoint import Endpoint
+
+log = logging.getLogger("zfs_sync_wizard")
+
+SSH_ERROR = 255
+SIGPIPE_STATUSES = (-13, 141)
+
+
+@dataclass
+class Result:
+    stdout: str
+    stderr: str
+    status: int
+
+
+@dataclass
+class StageStatus:
+    index: int
+    stage: pl.Stage
+    status: int
+    stderr: list
+
+
+def _resolve(program: str, host: str) -> sh.Command:
+    try:
+        return sh.Command(program)
+    except sh.CommandNotFound:
+        raise PrerequisiteError(
+            f"'{program}' is not installed on {host} (install the package '{package_for(program)}')"
+        ) from None
+
+
+class Executor:
+    def __init__(
+        self,
+        *,
+        dry_run: bool = False,
+        control_dir: str | None = None,
+        echo: Callable[[str], None] = print,
+    ):
+        self.dry_run = dry_run
+        self.control_dir = control_dir
+        self.echo = echo
+        self._remotes: set = set()
+
+    def argv(self, endpoint: Endpoint, argv: Sequence[str]) -> list:
+        """The argv this machine runs for `argv` on `endpoint`."""
+        if endpoint.is_local:
+            return list(argv)
+        return remote_argv(endpoint, self.control_dir, quote(argv))
+
+    def run(self, endpoint: Endpoint, argv: Sequence[str], *, changes: bool, check: bool = True):
+        """Run one command; None in a dry run for commands that change state."""
+        local = self.argv(endpoint, argv)
+        if changes and self.dry_run:
+            self.echo(_prompt(endpoint) + quote(argv))
+            return None
+        return self._run_local(local, endpoint, quote(argv), check)
+
+    def shell(self, endpoint: Endpoint, script: str, *, check: bool = True) -> Result:
+        """Run a read-only shell snippet on the endpoint."""
+        argv = ["sh", "-c", script] if endpoint.is_local else remote_argv(endpoint, self.control_dir, script)
+        return self._run_local(argv, endpoint, script, check)
+
+    def _run_local(self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool) -> Result:
+        log.debug("%s%s", _prompt(endpoint), shown)
+        if not endpoint.is_local:
+            self._remotes.add(endpoint)
+        cmd = _resolve(argv[0], "localhost")
+        try:
+            with open(os.devnull, "rb") as nothing:  # a str _in would be sent as data
+                done = cmd(*argv[1:], _ok_code=range(256), _tty_out=False, _in=nothing, _return_cmd=True)
+            status = done.exit_code
+            stdout, stderr = done.stdout, done.stderr
+        except sh.SignalException as exc:
+            status, stdout, stderr = exc.exit_code, exc.stdout, exc.stderr
+        result = Result(_text(stdout), _text(stderr), status)
+        if check and status != 0:
+            if not endpoint.is_local and status == SSH_ERROR:
+                raise ConnectionFailed(endpoint.label, quote(argv), status, result.stderr)
+            raise CommandFailed(endpoint.label, shown, status, result.stderr)
+        return result
+
+    def pipeline(self, stages: Sequence[pl.Stage], on_pv_line: Callable[[str], None] | None = None) -> None:
+        """Run a transfer pipeline; raise StageFailed naming the stage that failed."""
+        procs = pl.processes(stages, self.control_dir)
+        log.debug("pipeline: %s", pl.render(stages, self.control_dir))
+        commands = [_resolve(p.argv[0], "localhost") for p in procs]  # all found before any starts
+        for p in procs:
+            if p.remote:
+                self._remotes.add(p.endpoint)
+        tails = [deque(maxlen=200) for _ in procs]
+        running = []
+        nothing = open(os.devnull, "rb")  # the first stage's stdin: a str _in would be sent as data
+        try:
+            previous = None
+            for i, (proc, cmd) in enumerate(zip(procs, commands)):
+                is_pv = any(stage.name == "pv" for stage in proc.stages)  # pv's numbers come through ssh too
+                collect = _collector(tails[i], on_pv_line if is_pv else None)
+                kwargs = {"_bg": True, "_bg_exc": False, "_ok_code": range(256), "_err": collect}
+                kwargs["_in"] = previous if previous is not None else nothing
+                if i < len(procs) - 1:
+                    kwargs["_piped"] = True
+                else:
+                    kwargs["_tty_out"] = False
+                previous = cmd(*proc.argv[1:], **kwargs)
+                running.append(previous)
+            statuses = [_wait(r) for r in running]
+        except KeyboardInterrupt:
+            _kill_all(running)
+            raise Interrupted("interrupted during transfer; the next run continues from here") from None
+        finally:
+            nothing.close()
+        failure = _blame(_stage_statuses(procs, statuses, tails))
+        if failure:
+            raise failure
+
+    def close(self) -> None:
+        """End the ssh master connections this run opened."""
+        if not self.control_dir:
+            return
+        for endpoint in self._remotes:
+            try:
+                sh.Command("ssh")(
+                    *close_argv(endpoint, self.control_dir)[1:], _ok_code=range(256), _in=os.devnull
+                )
+            except sh.ErrorReturnCode:
+                pass
+        self._remotes.clear()
+
+
+def _prompt(endpoint: Endpoint) -> str:
+    return "" if endpoint.is_local else f"[{endpoint.label}] "
+
+
+def _text(data) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+
+
+def _collector(tail: deque, on_line):
+    def collect(line):
+        text = _text(line).rstrip("\n")
+        tail.append(text)
+        if on_line:
+            on_line(text)
+
+    return collect
+
+
+def _wait(running) -> int:
+    try:
+        running.wait()
+    except sh.ErrorReturnCode:
+        pass  # signals: the status is read below
+    return running.exit_code
+
+
+def _kill_all(running) -> None:
+    for r in running:
+        try:
+            r.kill()
+        except Exception:  # already gone
+            pass
+    for r in running:
+        _wait(r)
+
+
+def _stage_statuses(procs, statuses, tails) -> list:
+    """Per-stage exit statuses, with ssh's and the remote stages' told apart."""
+    out, index = [], 0
+    for proc, status, tail in zip(procs, statuses, tails):
+        if not proc.remote:
+            out.append(StageStatus(index, proc.stages[0], status, list(tail)))
+            index += 1
+            continue
+        marks, lines = pl.markers(tail)
+        # 255, or ssh killed by a signal: the connection failed, the remote stages' fate is unknown
+        ssh_failed = status == SSH_ERROR or status < 0
+        if ssh_failed:
+            ssh_stage = pl.Stage(f"ssh to {proc.endpoint.label}", proc.argv)
+            out.append(StageStatus(-1, ssh_stage, status, lines))
+        for offset, stage in enumerate(proc.stages):
+            last = offset == len(proc.stages) - 1
+            stage_status = (0 if ssh_failed else status) if last else marks.get(index, 0)
+            out.append(StageStatus(index, stage, stage_status, lines))
+            index += 1
+    return out
+
+
+def _blame(stages: list) -> StageFailed | None:
+    """The stage that caused the failure.
+
+    A failing stage makes the stages upstream of it fail with a broken pipe
+    (or SIGPIPE) and the ones downstream see a truncated stream; so the
+    culprit is the first failing stage that did not merely break its pipe
+    to a failing stage further down.
+    """
+    failed = [s for s in stages if s.status != 0]
+    if not failed:
+        return None
+    culprit = failed[-1]
+    for position, s in enumerate(failed):
+        downstream_failed = position < len(failed) - 1
+        if not (downstream_failed and _broke_pipe(s)):
+            culprit = s
+            break
+    others = [f"{s.stage.name} exit {s.status}" for s in failed if s is not culprit]
+    return StageFailed(
+        culprit.stage.name,
+        culprit.stage.endpoint.label,
+        quote(culprit.stage.argv),
+        culprit.status,
+        "\n".join(culprit.stderr),
+        others,
+    )
+
+
+def _broke_pipe(s: StageStatus) -> bool:
+    return s.status in SIGPIPE_STATUSES or "broken pipe" in "\n".join(s.stderr).lower()

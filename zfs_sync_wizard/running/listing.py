@@ -1,0 +1,67 @@
+"""What each side holds, read once per side per run: the job's datasets and
+snapshots (one `zfs get`), the snapshot just taken (one more), and which
+snapshot-less destinations are empty."""
+
+from __future__ import annotations
+
+from ..commands import probes, zfs
+from ..errors import CommandFailed, ConnectionFailed
+from ..jobs.endpoint import Endpoint
+from ..planning import inventory
+from ..planning.inventory import Inventory
+from .context import RunState
+
+NO_TOKEN = ("", "-")  # receive_resume_token when there is none
+
+
+def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> Inventory:
+    """The job's datasets on one side ({} for a destination that does not exist yet)."""
+    extra = []
+    if endpoint == s.src and s.src_caps.raw:
+        extra.append("encryption")
+    if endpoint == s.dst and s.resumable:
+        extra.append("receive_resume_token")
+    recursive = s.job.recursive
+    try:
+        result = s.ex.run(endpoint, zfs.listing(dataset, recursive, extra), changes=False)
+    except CommandFailed as exc:
+        if "does not exist" in exc.stderr and not isinstance(exc, ConnectionFailed):
+            if required:
+                raise CommandFailed(
+                    exc.host, exc.command, exc.status, f"source dataset {dataset} does not exist"
+                ) from None
+            return {}
+        raise
+    inv = inventory.parse(result.stdout)
+    return {name: ds for name, ds in inv.items() if recursive or name == dataset}
+
+
+def taken_guids(s: RunState, src_inv: Inventory, taken: str) -> dict[str, int]:
+    """The GUID of the snapshot just taken on each source dataset, also added to `src_inv`."""
+    fresh = inventory.parse(
+        s.ex.run(s.src, zfs.snapshots_listing(list(src_inv), taken), changes=False).stdout
+    )
+    guids = {}
+    for name, ds in fresh.items():
+        for snap in ds.snapshots:
+            ds = src_inv[name]
+            ds.snapshots = [x for x in ds.snapshots if x.name != snap.name] + [snap]
+            guids[name] = snap.guid
+    return guids
+
+
+def empty_destinations(s: RunState, dst_inv: Inventory) -> frozenset[str]:
+    """Destination datasets without snapshots or children that hold no file."""
+    return frozenset(
+        name
+        for name in dst_inv
+        if inventory.bare(dst_inv, name)
+        and s.ex.shell(s.dst, probes.empty_probe(name), check=False).stdout.strip() == "empty"
+    )
+
+
+def read_token(s: RunState, dataset: str) -> str | None:
+    """The destination dataset's receive_resume_token, None when it has none."""
+    result = s.ex.run(s.dst, zfs.resume_token(dataset), changes=False, check=False)
+    token = result.stdout.strip()
+    return None if result.status or token in NO_TOKEN else token

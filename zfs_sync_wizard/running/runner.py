@@ -1,0 +1,105 @@
+"""One run of one job, its steps in order: check, list, resume partials,
+plan, snapshot, send, verify, hold, prune.
+
+The decisions are the pure modules' (planning/, commands/); every command
+goes through the Executor, so `--dry-run` walks the same path, runs only
+the read-only commands and prints the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from datetime import datetime
+
+from ..commands import zfs
+from ..jobs.job import Job
+from ..planning import naming, plan, text
+from ..planning.inventory import Inventory
+from . import holds, listing, prune, verify
+from .check import check, no_resume_notice
+from .context import Outcome, RunOptions, RunState
+from .execute import Executor
+from .partials import resume_partials
+from .progress import Progress
+from .transfer import run_pair
+
+__all__ = ["Outcome", "RunOptions", "check", "run"]
+log = logging.getLogger("zfs_sync_wizard")
+
+
+def run(job: Job, opts: RunOptions, echo=print) -> Outcome:
+    control_dir = tempfile.mkdtemp(prefix="zsw-ssh-")
+    ex = Executor(dry_run=opts.dry_run, control_dir=control_dir, echo=echo)
+    state = RunState(job, opts, ex, progress=Progress(enabled=opts.progress and not opts.dry_run))
+    try:
+        _run(state)
+        return state.outcome
+    finally:
+        ex.close()
+        shutil.rmtree(control_dir, ignore_errors=True)
+
+
+def _run(s: RunState) -> None:
+    job, ex, opts = s.job, s.ex, s.opts
+    found = check(job, ex)
+    s.src_caps, s.dst_caps = found[s.src][1], found[s.dst][1]
+    if not s.resumable:  # in the log and --check; not printed, so cron stays quiet
+        log.info("%s", no_resume_notice(s.src, s.dst))
+    src_inv = listing.list_side(s, s.src, job.source.dataset, required=True)
+    dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+    if resume_partials(s, src_inv, dst_inv) and not opts.dry_run:
+        dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+    policy = plan.Policy(job.incremental, job.initial, job.rollback or opts.rollback)
+    now = opts.now or datetime.now()
+    planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
+    empties = listing.empty_destinations(s, dst_inv)
+    pairs = plan.plan_datasets(
+        src_inv, dst_inv, job.source.dataset, job.destination.dataset, policy, empties, planned
+    )
+    if opts.dry_run:
+        ex.echo(text.summary(job, pairs, planned))
+    if planned and plan.transfers(pairs):
+        ex.run(s.src, zfs.snapshot(job.source.dataset, planned, job.recursive), changes=True)
+        if not opts.dry_run:
+            pairs = _taken(pairs, planned, listing.taken_guids(s, src_inv, planned))
+    _ensure_parent(s, dst_inv)
+    for pair in plan.transfers(
+        pairs
+    ):  # an empty destination is received over unmounted (zfs-fuse fails otherwise)
+        if pair.destination in empties:
+            ex.run(s.dst, zfs.unmount(pair.destination), changes=True)
+    for pair in pairs:
+        run_pair(s, pair, src_inv[pair.source])
+    if opts.dry_run:
+        src_after, dst_after = plan.predicted(src_inv, dst_inv, pairs, planned, int(time.time()))
+        arrived = plan.transfers(pairs)
+    else:
+        src_after = src_inv
+        dst_after = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+        arrived = verify.verify(s, pairs, dst_after)
+    holds.move(s, arrived)
+    prune.prune(s, src_after, dst_after)
+
+
+def _names(inv: Inventory) -> set[str]:
+    return {snap.name for ds in inv.values() for snap in ds.snapshots}
+
+
+def _taken(pairs: list[plan.Pair], planned: str, guids: dict[str, int]) -> list[plan.Pair]:
+    """The plans once the planned snapshot exists, with its GUID on each dataset."""
+    out = []
+    for pair in pairs:
+        if isinstance(pair.plan, plan.Transfer) and pair.source in guids:
+            pair = plan.Pair(pair.source, pair.destination, pair.plan.taken(planned, guids[pair.source]))
+        out.append(pair)
+    return out
+
+
+def _ensure_parent(s: RunState, dst_inv: Inventory) -> None:
+    dataset = s.job.destination.dataset
+    parent = dataset.rpartition("/")[0]
+    if dataset not in dst_inv and "/" in parent:
+        s.ex.run(s.dst, zfs.create_parents(parent), changes=True)

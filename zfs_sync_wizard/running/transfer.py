@@ -1,0 +1,142 @@
+"""Sending one dataset: its plan as pipelines, retried after SSH drops
+(resuming from the receive token where both ends can), and caught up after
+a resumed stream."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ..commands import pipeline as pl
+from ..commands import zfs
+from ..errors import CommandFailed, Interrupted, StageFailed, ZswError
+from ..planning import capabilities, inventory, plan, text
+from ..planning.plan import Pair
+from .context import RunState, Sent
+from .estimate import estimate, written_since
+from .listing import read_token
+
+log = logging.getLogger("zfs_sync_wizard")
+# ssh failures that waiting will not fix
+PERMANENT_SSH = (
+    "Permission denied",
+    "Host key verification failed",
+    "REMOTE HOST IDENTIFICATION HAS CHANGED",
+    "Could not resolve hostname",
+)
+MAX_CATCH_UP = 3
+
+
+def send_flags(s: RunState, dataset: inventory.Dataset) -> list:
+    encrypted = dataset.props.get("encryption", "off") not in ("off", "-", "")
+    return capabilities.send_flags(s.job.raw, encrypted, s.src_caps, s.dst_caps, s.src.label)
+
+
+def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
+    """Carry out one dataset's plan; failures are recorded, not raised."""
+    todo = pair.plan
+    if isinstance(todo, plan.Conflict):
+        where = f"{s.dst.label}:{pair.destination}"
+        s.outcome.errors.append(text.conflict(todo, pair.source, where))
+        return
+    if not isinstance(todo, plan.Transfer):
+        return
+    try:
+        if todo.rollback:
+            log.info(
+                "%s: rolling back to @%s, destroying %s",
+                pair.destination,
+                todo.rollback.to,
+                ", ".join(todo.rollback.destroys),
+            )
+            s.ex.run(s.dst, zfs.rollback(pair.destination, todo.rollback.to), changes=True)
+        flags = send_flags(s, source)
+        for step in todo.sends:
+            send = zfs.send(pair.source, step, flags)
+            receive = zfs.receive(pair.destination, step, s.resumable)
+            # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
+            known = written_since(s, pair.source, step.base) if step.planned else None
+            resumed = stream(s, pair.source, pair.destination, send, receive, step.target, step.kind, known)
+            if step.kind == "full" and s.job.readonly:
+                s.ex.run(s.dst, zfs.set_readonly(pair.destination), changes=True)
+            if resumed:
+                _catch_up(s, pair, source, flags)
+                break
+    except Interrupted:
+        raise
+    except StageFailed as exc:
+        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {text.stage_failure(exc)}")
+    except (CommandFailed, ZswError) as exc:
+        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {exc}")
+
+
+def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list) -> None:
+    """After a resumed stream, which ends at its own snapshot, send what is still missing."""
+    policy = plan.Policy(s.job.incremental, s.job.initial, False)
+    for _ in range(MAX_CATCH_UP):
+        result = s.ex.run(s.dst, zfs.listing(pair.destination, False), changes=False)
+        have = inventory.parse(result.stdout).get(pair.destination)
+        todo = plan.plan(source.snapshots, have.snapshots if have else None, policy)
+        if not isinstance(todo, plan.Transfer):
+            return
+        step = todo.sends[0]
+        receive = zfs.receive(pair.destination, step, s.resumable)
+        stream(
+            s,
+            pair.source,
+            pair.destination,
+            zfs.send(pair.source, step, flags),
+            receive,
+            step.target,
+            step.kind,
+        )
+
+
+def stream(
+    s: RunState, source: str, destination: str, send: list, receive: list, target: str, kind: str, known=None
+) -> bool:
+    """Run one send/receive pipeline, retrying after SSH drops; `known` is a
+    size estimate made otherwise (else `zfs send -nvP` is asked).
+
+    Returns True when it finished through a resume token (which ends at the
+    snapshot being received when the drop happened, not necessarily `target`).
+    """
+    resumed = False
+    size = known if known is not None else estimate(s, send)
+    for attempt in range(s.job.retries + 1):
+        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(size), s.job.direct)
+        if s.ex.dry_run:
+            if size is not None:
+                s.ex.echo(f"# estimated size: {size} bytes")
+            s.ex.echo(pl.render(stages, s.ex.control_dir))
+            return False
+        try:
+            with s.progress.stream(source) as counter:
+                s.ex.pipeline(stages, counter)
+        except StageFailed as exc:
+            if attempt >= s.job.retries or not retryable(exc):
+                raise
+            delay = s.job.retry_delay * 2**attempt
+            last_line = (exc.stderr.strip().splitlines() or [""])[-1]
+            note = f"{source} -> {destination}: attempt {attempt + 1} failed, retrying in {delay} s: {exc.stage}: {last_line}"
+            log.info("%s", note)
+            s.outcome.retries.append(note)
+            (s.opts.sleep or time.sleep)(delay)
+            token = read_token(s, destination) if s.resumable else None
+            if token:  # the stream changed: what is left of it, from where the drop left off
+                send, receive, resumed = (
+                    zfs.send_token(token),
+                    zfs.receive(destination, None, True),
+                    True,
+                )
+                size = estimate(s, send)
+            continue
+        s.outcome.bytes += counter.bytes
+        s.outcome.estimated += size or 0
+        s.outcome.sent.append(Sent(source, target, "resume" if resumed else kind, counter.bytes, size))
+        return resumed
+    return resumed
+
+
+def retryable(exc: StageFailed) -> bool:
+    return exc.stage.startswith("ssh to") and not any(m in exc.stderr for m in PERMANENT_SSH)

@@ -1,0 +1,1 @@
+"""When jobs run: this tool's entries in the user's crontab (cron)."""
