@@ -80,7 +80,10 @@ class Background:
 
 
 def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
-    """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids."""
+    """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids.
+
+    Anchor the pattern (`^[^ ]*zfs send`): the polling shell carries it in its own command line.
+    """
     result = host.sh(
         'end=$(( $(date +%s) + $2 )); until pgrep -f "$1"; do'
         ' [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.1; done',

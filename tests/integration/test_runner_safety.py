@@ -170,7 +170,7 @@ def test_invalid_job_file_exits_2_naming_file_and_key(hosts, media):
 def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
     media.slow("media", "20k")  # ~10 s for 200 KiB
     running, pid = media.start_locked("media")
-    wait_for_process(hosts.src, "^zfs send")  # inside the transfer
+    wait_for_process(hosts.src, "^[^ ]*zfs send")  # inside the transfer
     os.kill(pid, signal.SIGTERM)
     stopped = running.wait()
     assert stopped.returncode == 130, stopped.stderr
