@@ -80,7 +80,10 @@ class Background:
 
 
 def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
-    """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids."""
+    """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids.
+
+    Anchor the pattern (`^[^ ]*zfs send`): the polling shell carries it in its own command line.
+    """
     result = host.sh(
         'end=$(( $(date +%s) + $2 )); until pgrep -f "$1"; do'
         ' [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.1; done',
@@ -91,6 +94,17 @@ def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
     )
     assert result.returncode == 0, f"no process matching {pattern!r} on {host.name} after {timeout} s"
     return [int(pid) for pid in result.stdout.split()]
+
+
+def wait_until(host, condition: str, timeout: float = 60) -> None:
+    """Wait (polling on the host) until the shell `condition` holds."""
+    result = host.sh(
+        f"end=$(( $(date +%s) + {int(timeout)} )); until {condition}; do"
+        ' [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.2; done',
+        check=False,
+        timeout=timeout + 30,
+    )
+    assert result.returncode == 0, f"on {host.name}, not true after {timeout} s: {condition}"
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -8,9 +8,13 @@ import signal
 
 import pytest
 
-from .replication import assert_same, ok, snapshot, unwrap_command, wait_for_process, wrap_command
+from .replication import assert_same, ok, snapshot, unwrap_command, wait_for_process, wait_until, wrap_command
 
 pytestmark = pytest.mark.timeout(240)
+
+
+def record(product) -> dict:
+    return json.loads((product.state / "runs" / "media.json").read_text())
 
 
 def both_sides(hosts) -> tuple:
@@ -55,22 +59,70 @@ def test_diverged_destination_is_refused_unchanged_then_rolled_back_only_when_as
     assert dst.props("backup") == before_dst
     assert src.snapshots("tank/media") == before_src_snaps  # no replication snapshot piled up
 
-    ok(media.run("--rollback", "media"))
+    rolled = media.run("--rollback", "media")
+    assert rolled.returncode == 0, rolled.stderr
+    # what it destroyed is said on stderr (cron mails it) and kept in the run record
+    assert rolled.stdout == ""
+    assert rolled.stderr == (
+        f"zfs-sync-run: media: destroying on the destination: root@{dst.address}:backup/media: "
+        f"snapshot @made-on-backup (zfs rollback -r to @{list(before_src_snaps)[-1]})\n"
+    )
+    assert record(media)["destroyed"] == [rolled.stderr.split("destroying on the destination: ")[1].strip()]
     assert "made-on-backup" not in dst.snapshots("backup/media")
     assert dst.snapshots("backup/media") == src.snapshots("tank/media")
 
 
-def test_modified_destination_names_receive_and_the_way_out(hosts, media):
+def _writable_backup_with_a_local_change(hosts, media) -> str:
+    """A replicated backup/media (readonly off) with a file written on the backup; the common snapshot."""
     src, dst = hosts.src, hosts.dst
+    job = media.config / "jobs" / "media.yaml"
+    job.write_text(job.read_text() + "  readonly: false\n")  # a backup someone can write into
     ok(media.run("media"))
-    dst.run(["zfs", "set", "readonly=off", "backup/media"])
     dst.run(["zfs", "mount", "backup/media"], check=False)
     dst.write_file("backup/media", "edited-on-backup.txt", b"local change\n")
     src.write_random("tank/media", "new.bin", 10 << 10)
-    result = media.run("media")
-    assert result.returncode == 1
-    assert "stage 'zfs receive' failed on" in result.stderr
-    assert "modified" in result.stderr and "--rollback" in result.stderr
+    return list(src.snapshots("tank/media"))[-1]
+
+
+def _follow_the_advice(hosts, media, refused, common: str) -> None:
+    advice = "run once with --rollback"
+    assert advice in refused.stderr, refused.stderr
+    followed = media.run(advice.rsplit(" ", 1)[1], "media")  # exactly what it says
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stderr == (
+        f"zfs-sync-run: media: destroying on the destination: root@{hosts.dst.address}:backup/media: "
+        f"changes written since @{common} (zfs receive -F)\n"
+    )
+    assert record(media)["destroyed"] == [followed.stderr.split("destroying on the destination: ")[1].strip()]
+    assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")  # file by file: the local change is gone
+
+
+def test_a_modified_destination_is_refused_before_anything_runs_and_the_advice_works(hosts, media):
+    src, dst = hosts.src, hosts.dst
+    common = _writable_backup_with_a_local_change(hosts, media)
+    # once the change is on disk the listing shows it (zfs-fuse: referenced moved; OpenZFS: written)
+    wait_until(
+        dst,
+        f'[ "$(zfs get -Hp -o value referenced backup/media)" != '
+        f'"$(zfs get -Hp -o value referenced backup/media@{common})" ]',
+    )
+    before_dst, before_src = dst.props("backup"), src.snapshots("tank/media")
+    refused = media.run("media")
+    assert refused.returncode == 1
+    assert "the destination has been modified since its newest snapshot" in refused.stderr
+    assert dst.props("backup") == before_dst and src.snapshots("tank/media") == before_src  # nothing done
+    _follow_the_advice(hosts, media, refused, common)
+
+
+def test_a_change_not_yet_on_disk_is_refused_by_receive_and_the_advice_works_all_the_same(hosts, media):
+    common = _writable_backup_with_a_local_change(hosts, media)
+    dst = hosts.dst
+    before = dst.snapshots("backup/media"), dst.checksum("backup/media")
+    refused = media.run("media")  # at once: the listing may not show the change yet, zfs receive does
+    assert refused.returncode == 1
+    assert "modified" in refused.stderr
+    assert (dst.snapshots("backup/media"), dst.checksum("backup/media")) == before  # the change is kept
+    _follow_the_advice(hosts, media, refused, common)
 
 
 def test_no_common_snapshot_is_refused_and_nothing_overwritten(hosts, media):
@@ -170,7 +222,7 @@ def test_invalid_job_file_exits_2_naming_file_and_key(hosts, media):
 def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
     media.slow("media", "20k")  # ~10 s for 200 KiB
     running, pid = media.start_locked("media")
-    wait_for_process(hosts.src, "^zfs send")  # inside the transfer
+    wait_for_process(hosts.src, "^[^ ]*zfs send")  # inside the transfer
     os.kill(pid, signal.SIGTERM)
     stopped = running.wait()
     assert stopped.returncode == 130, stopped.stderr
@@ -181,3 +233,44 @@ def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
     job.write_text(job.read_text().replace("bandwidth_limit: 20k", "bandwidth_limit: null"))
     ok(media.run("media"))
     assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")
+
+
+def test_two_jobs_into_one_destination_are_refused_naming_both_files(hosts, media):
+    twin = media.job(
+        "twin",
+        {
+            "source": {"dataset": "tank/other"},
+            "destination": {"dataset": "backup/media", "host": f"root@{hosts.dst.address}"},
+        },
+    )
+    before = both_sides(hosts)
+    refused = media.run("media")
+    assert refused.returncode == 2
+    assert (
+        f"{media.config / 'jobs' / 'media.yaml'}: destination.dataset: root@{hosts.dst.address}:backup/media is also written by the job in {twin}"
+        in refused.stderr
+    )
+    assert both_sides(hosts) == before
+
+
+def test_one_destination_takes_one_run_at_a_time_whatever_the_config_dir(hosts, media, tmp_path):
+    from .replication import Product
+
+    other = Product(hosts.src, tmp_path / "other")  # another config dir, the same state dir
+    other.state = media.state
+    other.job(
+        "copy",
+        {
+            "source": {"dataset": "tank/media"},
+            "destination": {"dataset": "backup/media", "host": f"root@{hosts.dst.address}"},
+        },
+    )
+    media.slow("media", "20k")
+    running, pid = media.start_locked("media")
+    skipped = other.run("copy")
+    assert skipped.returncode == 3
+    assert skipped.stderr == (
+        f"zfs-sync-run: copy: another run is receiving into root@{hosts.dst.address}:backup/media (pid {pid}); skipped\n"
+    )
+    assert running.wait().returncode == 0
+    ok(other.run("copy"))

@@ -50,6 +50,11 @@ def written(dataset: str, base: str | None) -> list[str]:
     return value(f"written@{base}" if base else "referenced", dataset, parsable=True)
 
 
+def bookmarks(dataset: str) -> list[str]:
+    """The dataset's own bookmarks with their createtxg (OpenZFS; zfs-fuse has none and fails)."""
+    return ["zfs", "list", "-H", "-p", "-t", "bookmark", "-o", "name,createtxg", "-d", "1", dataset]
+
+
 def resume_token(dataset: str) -> list[str]:
     return value("receive_resume_token", dataset)
 

@@ -48,12 +48,14 @@ class Send:
 class Rollback:
     to: str  # destination snapshot name
     destroys: tuple[str, ...]  # destination snapshots that are newer and will be lost
+    txg: int = 0  # createtxg of `to` on the destination: bookmarks after it go too
 
 
 @dataclass(frozen=True)
 class Transfer:
     sends: tuple[Send, ...]
     rollback: Rollback | None = None
+    discards_changes: bool = False  # the destination was modified; zfs receive -F discards that (allowed)
 
     def taken(self, name: str, guid: int) -> Transfer:
         """This plan once its planned snapshot `name` exists with `guid`."""
@@ -161,7 +163,7 @@ def plan(
                 _names(source),
                 _names(destination),
             )
-        rollback = Rollback(dst_common.name, extra)
+        rollback = Rollback(dst_common.name, extra, dst_common.createtxg)
     elif destination_modified and not policy.rollback:
         return TargetModified(
             f"the destination has been modified since its newest snapshot @{dst_common.name}; "
@@ -177,7 +179,7 @@ def plan(
         force,
         newest.guid,
     )
-    return Transfer((step,), rollback)
+    return Transfer((step,), rollback, discards_changes=destination_modified)
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,8 @@ def plan_datasets(
 
     `empties` are destination datasets without snapshots that hold nothing
     (looked inside by the caller), so receiving over them loses nothing.
+    A destination written to since its newest snapshot is read off its own
+    listing (inventory.modified).
     """
     pairs = []
     for name in inventory.children(src_inv, src_root):
@@ -237,7 +241,12 @@ def plan_datasets(
         dst = dst_inv.get(target)
         snaps = dst.snapshots if dst else None
         result = plan(
-            src_inv[name].snapshots, snaps, policy, destination_empty=target in empties, planned=planned
+            src_inv[name].snapshots,
+            snaps,
+            policy,
+            destination_modified=dst is not None and inventory.modified(dst),
+            destination_empty=target in empties,
+            planned=planned,
         )
         pairs.append(Pair(name, target, result))
     return pairs

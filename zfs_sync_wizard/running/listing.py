@@ -21,6 +21,8 @@ def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> 
         extra.append("encryption")
     if endpoint == s.dst and s.resumable:
         extra.append("receive_resume_token")
+    if endpoint == s.dst:  # was it written to since its newest snapshot? (OpenZFS says it exactly)
+        extra += ["written"] if s.dst_caps.modern_receive else ["referenced", "used"]
     recursive = s.job.recursive
     try:
         result = s.ex.run(endpoint, zfs.listing(dataset, recursive, extra), changes=False)
