@@ -3,6 +3,7 @@ compare datasets across hosts, and inject faults into real programs."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import threading
 import time
@@ -77,6 +78,25 @@ class Background:
         self.thread.join(timeout)
         assert self.result is not None, "background run did not finish"
         return self.result
+
+
+def processes(line: str) -> list[list[str]]:
+    """The argvs of a shell pipeline line (a dry run's), as the shell splits them."""
+    out: list[list[str]] = [[]]
+    for word in shlex.split(line):
+        if word == "|":
+            out.append([])
+        else:
+            out[-1].append(word)
+    return out
+
+
+def remote_script(argv: list[str]) -> tuple[str, str]:
+    """(host, script) of an ssh argv: the script its last word hands to `env LC_ALL=C sh -c`."""
+    assert argv[0] == "ssh", argv
+    words = shlex.split(argv[-1])
+    assert words[:4] == ["env", "LC_ALL=C", "sh", "-c"] and len(words) == 5, words
+    return argv[-2], words[4]
 
 
 def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:

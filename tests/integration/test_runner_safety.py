@@ -8,7 +8,17 @@ import signal
 
 import pytest
 
-from .replication import assert_same, ok, snapshot, unwrap_command, wait_for_process, wait_until, wrap_command
+from .replication import (
+    assert_same,
+    ok,
+    processes,
+    remote_script,
+    snapshot,
+    unwrap_command,
+    wait_for_process,
+    wait_until,
+    wrap_command,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -28,8 +38,10 @@ def test_dry_run_changes_nothing_and_prints_exact_commands(hosts, media):
     assert both_sides(hosts) == before
     assert "tank/media -> backup/media: full @zsw_media_" in first.stdout
     assert "zfs snapshot tank/media@zsw_media_" in first.stdout
-    assert f"root@{hosts.dst.address} '{{ mbuffer" in first.stdout
-    assert "| zfs receive -u backup/media'" in first.stdout
+    line = next(x for x in first.stdout.splitlines() if x.startswith("zfs send tank/media@zsw_media_"))
+    host, script = remote_script(processes(line)[-1])
+    assert host == f"root@{hosts.dst.address}"
+    assert script.startswith("{ mbuffer") and script.endswith("| zfs receive -u backup/media")
 
     ok(media.run("media"))
     snapshot(hosts.src, "tank/media", "manual")
@@ -274,3 +286,29 @@ def test_one_destination_takes_one_run_at_a_time_whatever_the_config_dir(hosts, 
     )
     assert running.wait().returncode == 0
     ok(other.run("copy"))
+
+
+def test_a_child_stuck_in_a_conflict_does_not_pile_up_snapshots(hosts, tmp_path):
+    from .replication import Product
+
+    src, dst = hosts.src, hosts.dst
+    for name in ("tank/media", "tank/media/shows"):
+        src.run(["zfs", "create", name])
+    product = Product(src, tmp_path)
+    product.job(
+        "tree",
+        {
+            "source": {"dataset": "tank/media", "recursive": True},
+            "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
+        },
+    )
+    ok(product.run("tree"))
+    snapshot(dst, "backup/media/shows", "made-on-backup")  # the child diverges; its parent does not
+    for _ in range(3):
+        src.write_random("tank/media/shows", "episode.mkv", 8 << 10)
+        stuck = product.run("tree")
+        assert stuck.returncode == 1 and "backup/media/shows" in stuck.stderr and "--rollback" in stuck.stderr
+    ours = [name for name in src.snapshots("tank/media/shows") if name.startswith("zsw_tree_")]
+    assert len(ours) == 2  # the common one and the newest: never one more per run
+    assert "could not be sent are pruned, the newest 1 kept" in stuck.stderr
+    assert dst.snapshots("backup/media") == src.snapshots("tank/media")  # the parent went on as usual

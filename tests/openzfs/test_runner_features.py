@@ -83,3 +83,30 @@ def test_direct_remote_to_remote_streams_between_the_guests(pools, tmp_path):
     ok(product.run("direct"))
     same(a, "tank/media", b, "backup/media")
     assert product.record("direct")["bytes"] > 512 << 10
+
+
+def test_a_rollback_names_every_snapshot_and_bookmark_it_destroys(pools, tmp_path):
+    a, b = pools.a, pools.b
+    a.run(["zfs", "create", "tank/media"])
+    a.write_random("tank/media", "movie.mkv", 1 << 20)
+    product = Product(tmp_path)
+    product.job("media", a.job_side("tank/media"), b.job_side("backup/media"))
+    ok(product.run("media"))
+    b.run(["zfs", "snapshot", "backup/media@made-on-backup"])
+    b.run(["zfs", "bookmark", "backup/media@made-on-backup", "backup/media#marked-on-backup"])
+    a.write_random("tank/media", "more.mkv", 1 << 20)
+    common = list(a.snapshots("tank/media"))[-1]
+
+    rolled = product.run("--rollback", "media")
+    assert rolled.returncode == 0, rolled.stderr
+    where = f"{b.job_side('backup/media')['host']}:{b.ssh_port}:backup/media"
+    assert rolled.stderr.splitlines() == [
+        f"zfs-sync-run: media: destroying on the destination: {where}: snapshot @made-on-backup "
+        f"(zfs rollback -r to @{common})",
+        f"zfs-sync-run: media: destroying on the destination: {where}: bookmark #marked-on-backup "
+        f"(zfs rollback -r to @{common})",
+    ]
+    assert len(product.record("media")["destroyed"]) == 2
+    gone = b.run(["zfs", "list", "-t", "bookmark", "backup/media#marked-on-backup"], check=False)
+    assert gone.returncode != 0
+    same(a, "tank/media", b, "backup/media")

@@ -97,3 +97,42 @@ def test_size_estimates_are_within_ten_percent_of_what_was_sent(pools, relay):
     dry = relay.run("--dry-run", "media")  # its snapshot is not taken: estimated from written@base
     line = next(x for x in dry.stdout.splitlines() if x.startswith("# estimated size: "))
     assert 1 << 20 <= int(line.split()[3]) <= 1.2 * (1 << 20)
+
+
+def test_a_connection_lost_while_checking_a_token_keeps_the_token(pools, relay):
+    interrupt(pools, relay, "receiver")
+    token = pools.b.prop("backup/media", "receive_resume_token")
+    assert token not in ("", "-")
+    # the connection to the source dies while `zfs send -nvP -t` runs: ssh exits 255, nothing said of the token
+    drop = 'case "$*" in *"-nvP -t"*) kill -KILL "$(awk \'{print $4}\' /proc/$PPID/stat)" $PPID;; esac'
+    pools.a.wrap_command("zfs", drop + '; exec "$REAL" "$@"')
+    try:
+        failed = relay.run("media")
+    finally:
+        pools.a.unwrap_command("zfs")
+    assert failed.returncode == 1, failed.stderr
+    assert (
+        "could not check the partial receive's resume token" in failed.stderr
+        and "it is kept" in failed.stderr
+    )
+    assert pools.b.prop("backup/media", "receive_resume_token") == token  # hours of a first sync survive
+    assert relay.record("media")["aborted"] == []
+
+    ok(relay.run("media"))
+    assert relay.record("media")["sent"][0]["kind"] == "resume"
+    same(pools.a, "tank/media", pools.b, "backup/media")
+
+
+def test_a_relays_source_side_ssh_dropping_is_retried_in_the_same_run(pools, relay):
+    job = relay.config / "jobs" / "media.yaml"
+    job.write_text(job.read_text().replace("retries: 0", "retries: 2"))
+    before = pools.b.allocated(pools.dst)
+    running = relay.start("media")
+    pools.b.wait_for_process("zfs receive -u -s", timeout=120)
+    pools.b.wait_for_allocated(pools.dst, before + MiB)
+    kill_here(f"ssh .*-p {pools.a.ssh_port} .*zfs send")  # the stream's first hop, into this machine
+    ok(running.wait())
+    record = relay.record("media")
+    assert len(record["retries"]) == 1 and f"ssh to root@127.0.0.1:{pools.a.ssh_port}" in record["retries"][0]
+    assert [entry["kind"] for entry in record["sent"]] == ["resume"]
+    same(pools.a, "tank/media", pools.b, "backup/media")

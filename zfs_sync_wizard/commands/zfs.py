@@ -99,6 +99,15 @@ def release(tag: str, dataset: str, name: str) -> list[str]:
     return ["zfs", "release", tag, f"{dataset}@{name}"]
 
 
+def holds(snapshots: Sequence[str]) -> list[str]:
+    """Every hold on these snapshots (`NAME<TAB>TAG<TAB>TIMESTAMP`), one command for all."""
+    return ["zfs", "holds", "-H", *snapshots]
+
+
+def release_all(tag: str, snapshots: Sequence[str]) -> list[str]:
+    return ["zfs", "release", tag, *snapshots]
+
+
 def snapshot(dataset: str, name: str, recursive: bool) -> list[str]:
     return ["zfs", "snapshot"] + (["-r"] if recursive else []) + [f"{dataset}@{name}"]
 

@@ -16,7 +16,7 @@ NO_TOKEN = ("", "-")  # receive_resume_token when there is none
 
 def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> Inventory:
     """The job's datasets on one side ({} for a destination that does not exist yet)."""
-    extra = []
+    extra = ["userrefs"]  # who holds a snapshot: holds.reconcile asks only about held ones
     if endpoint == s.src and s.src_caps.raw:
         extra.append("encryption")
     if endpoint == s.dst and s.resumable:

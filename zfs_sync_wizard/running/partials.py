@@ -17,9 +17,13 @@ from .transfer import stream
 log = logging.getLogger("zfs_sync_wizard")
 
 
-def resume_partials(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> bool:
-    """Resume or abort every partial receive under the destination; True if any was found."""
-    found = False
+def resume_partials(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> tuple[bool, set[str]]:
+    """Resume or abort every partial receive under the destination.
+
+    Returns whether any was found, and the destination datasets whose token
+    could not be checked (kept as they are: nothing is sent to them this run).
+    """
+    found, kept = False, set()
     for name in inventory.children(dst_inv, s.job.destination.dataset):
         token = dst_inv[name].props.get("receive_resume_token", "-")
         if token in NO_TOKEN:
@@ -27,6 +31,14 @@ def resume_partials(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> bool
         found = True
         source = inventory.relocate(name, s.job.destination.dataset, s.job.source.dataset)
         check = s.ex.run(s.src, zfs.estimate(zfs.send_token(token)), changes=False, check=False)
+        if check.status != 0 and not resume.definite(check.status, not s.src.is_local):
+            last = (check.stderr.strip().splitlines() or [f"exit {check.status}"])[-1]
+            s.outcome.errors.append(
+                f"{source} -> {name}: could not check the partial receive's resume token on {s.src.label} "
+                f"({last}); it is kept, and the next run resumes or checks it again"
+            )
+            kept.add(name)
+            continue
         info = resume.parse_token_info(check.stdout + check.stderr)
         why = resume.decide(info, src_inv.get(source), check.stderr if check.status else "")
         try:
@@ -41,4 +53,4 @@ def resume_partials(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> bool
             stream(s, source, name, zfs.send_token(token), receive, snap, "resume", known=info.size)
         except (StageFailed, CommandFailed) as exc:
             s.outcome.errors.append(f"{source} -> {name}: resuming the partial receive failed: {exc}")
-    return found
+    return found, kept

@@ -50,7 +50,8 @@ def _run(s: RunState) -> None:
         log.info("%s", no_resume_notice(s.src, s.dst))
     src_inv = listing.list_side(s, s.src, job.source.dataset, required=True)
     dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
-    if resume_partials(s, src_inv, dst_inv) and not opts.dry_run:
+    found, kept = resume_partials(s, src_inv, dst_inv)
+    if found and not opts.dry_run:
         dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
     policy = plan.Policy(job.incremental, job.initial, job.rollback or opts.rollback)
     now = opts.now or datetime.now()
@@ -59,6 +60,7 @@ def _run(s: RunState) -> None:
     pairs = plan.plan_datasets(
         src_inv, dst_inv, job.source.dataset, job.destination.dataset, policy, empties, planned
     )
+    pairs = [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
     if opts.dry_run:
         ex.echo(text.summary(job, pairs, planned))
     if planned and plan.transfers(pairs):
@@ -81,7 +83,9 @@ def _run(s: RunState) -> None:
         dst_after = listing.list_side(s, s.dst, job.destination.dataset, required=False)
         arrived = verify.verify(s, pairs, dst_after)
     holds.move(s, arrived)
-    prune.prune(s, src_after, dst_after)
+    holds.reconcile(s, src_after, dst_after)
+    stuck = frozenset(p.source for p in pairs if isinstance(p.plan, plan.Conflict))
+    prune.prune(s, src_after, dst_after, stuck)
 
 
 def _names(inv: Inventory) -> set[str]:

@@ -188,4 +188,5 @@ def stream(
 
 
 def retryable(exc: StageFailed) -> bool:
-    return exc.stage.startswith("ssh to") and not any(m in exc.stderr for m in PERMANENT_SSH)
+    """An ssh connection that dropped ("ssh to HOST", or a direct hop "ssh from A to B"), not a refusal."""
+    return exc.stage.startswith("ssh ") and not any(m in exc.stderr for m in PERMANENT_SSH)

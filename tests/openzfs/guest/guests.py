@@ -441,6 +441,23 @@ class Guest:
         out = self.sh(self._PIDS + "; cat /run/zsw-own.$$; rm -f /run/zsw-*.$$", pattern).stdout
         return [int(p) for p in out.split()]
 
+    def wrap_command(self, name: str, script: str) -> None:
+        """Replace program ``name`` (as PATH finds it) by a shell script on this guest;
+        ``"$REAL"`` runs the real one. ``unwrap_command`` puts it back."""
+        self.sh(
+            'set -e; path=$(readlink -f "$(command -v "$1")"); mkdir -p /run/zsw-wrap;'
+            ' real=/run/zsw-wrap/real-"$1"; touch "$real"; mount --bind "$path" "$real";'
+            ' printf "#!/bin/sh\\nREAL=%s\\n%s\\n" "$real" "$2" > /run/zsw-wrap/"$1"; chmod +x /run/zsw-wrap/"$1";'
+            ' mount --bind /run/zsw-wrap/"$1" "$path"',
+            name,
+            script,
+        )
+
+    def unwrap_command(self, name: str) -> None:
+        self.sh(
+            'path=$(readlink -f "$(command -v "$1")"); umount "$path"; umount /run/zsw-wrap/real-"$1"', name
+        )
+
     def kill(self, pattern: str, signal: str = "KILL") -> int:
         """Signal every process matching ``pattern`` (pgrep -f); return how many."""
         out = self.sh(
