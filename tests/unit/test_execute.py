@@ -606,3 +606,30 @@ def test_a_relay_whose_ssh_died_blames_the_ssh_whatever_its_peers_said():
         status(3, "zfs receive", 0, endpoint=REMOTE),
     ]
     assert execute._blame(stages).stage == "ssh to backup"
+
+
+def test_a_killed_runner_takes_its_pipeline_with_it(tmp_path):
+    """SIGKILL leaves no stage running on its own (it would trip the next run)."""
+    import signal
+    import subprocess
+    import sys
+
+    pids = tmp_path / "pids"
+    code = (
+        "from zfs_sync_wizard.commands import pipeline as pl\n"
+        "from zfs_sync_wizard.running import execute\n"
+        f"script = 'echo $$ >> {pids}; exec sleep 600'\n"
+        "stage = lambda n: pl.Stage(n, ('sh', '-c', script))\n"
+        "execute.Executor().pipeline([stage('zfs send'), stage('zfs receive')])\n"
+    )
+    runner = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 20
+    while not (pids.exists() and len(pids.read_text().split()) == 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stages = [int(p) for p in pids.read_text().split()]
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{p}").exists() for p in stages) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in stages if Path(f"/proc/{p}").exists()], "a stage outlived the runner"

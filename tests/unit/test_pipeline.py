@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 from zfs_sync_wizard.commands import pipeline as pl
-from zfs_sync_wizard.commands import ssh, zfs
+from zfs_sync_wizard.commands import probes, ssh, zfs
 from zfs_sync_wizard.planning.plan import Send
 
 LOCAL = ssh.Endpoint()
@@ -485,3 +485,30 @@ def test_quote(argv, expected):
     assert ssh.quote(argv) == expected
     assert pl.shell_join(argv) == expected
     assert shlex.split(expected) == argv
+
+
+@pytest.mark.parametrize(
+    ("stderr", "status", "rest"),
+    [
+        (
+            "cannot resume send: 'tank/m@s' used in the initial send no longer exists\nzsw-answer:255\n",
+            255,
+            "cannot resume send: 'tank/m@s' used in the initial send no longer exists",
+        ),
+        ("zsw-answer:0\n", 0, ""),
+        (
+            "Connection to 10.0.0.2 closed by remote host.\n",
+            None,
+            "Connection to 10.0.0.2 closed by remote host.",
+        ),
+        ("", None, ""),
+        ("zsw-answer:x\n", None, "zsw-answer:x"),
+    ],
+)
+def test_an_answer_is_told_from_a_connection_that_failed_before_it(stderr, status, rest):
+    # zfs itself exits 255 for an unusable token: only the mark says zfs answered
+    assert probes.parse_answer(stderr) == (status, rest)
+    assert (
+        probes.answered(["zfs", "send", "-nvP", "-t", "1-abc"])
+        == "zfs send -nvP -t 1-abc; echo zsw-answer:$? >&2"
+    )

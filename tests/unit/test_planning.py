@@ -356,3 +356,16 @@ def test_predicted_puts_the_planned_snapshot_on_both_sides_and_changes_no_input(
     assert [s.name for s in src["tank/a"].snapshots] == ["a"] and [
         s.name for s in dst["backup/a"].snapshots
     ] == ["a"]
+
+
+def test_a_missing_destination_that_the_job_replicated_to_is_refused_not_seeded_anew():
+    src = inv(tank__a="zsw_j_20240101T000000Z:1:10,zsw_j_20240102T000000Z:2:20")
+    src["tank/a"].snapshots[0].props["userrefs"] = "1"  # the job's base, held
+    pairs = planning.plan_datasets(src, {}, "tank/a", "backup/a", DEFAULT, hold=("zsw_j_", "zsw_j"))
+    (pair,) = pairs
+    assert pair.plan.kind == "DestinationMissing"
+    assert pair.plan.message.endswith("zfs release zsw_j tank/a@zsw_j_20240101T000000Z")
+    src["tank/a"].snapshots[0].props["userrefs"] = "0"  # nothing held: a first run, seeded in full
+    assert summary(
+        planning.plan_datasets(src, {}, "tank/a", "backup/a", DEFAULT, hold=("zsw_j_", "zsw_j"))[0].plan
+    ) == ("full @zsw_j_20240101T000000Z; -I @zsw_j_20240101T000000Z @zsw_j_20240102T000000Z")

@@ -59,17 +59,3 @@ def test_decide(source, error, reason):
 
 def test_undescribable_token_is_aborted():
     assert "could not describe" in resume.decide(None, SOURCE)
-
-
-@pytest.mark.parametrize(
-    ("status", "remote", "definite"),
-    [
-        (1, True, True),  # zfs said no over ssh: "cannot resume send: ... no longer exists"
-        (255, True, False),  # ssh itself failed: the token may be fine
-        (255, False, True),  # on this machine there is no ssh: that is zfs's status
-        (-9, True, False),  # killed: no answer at all
-        (-9, False, False),
-    ],
-)
-def test_only_zfs_own_answer_aborts_a_token(status, remote, definite):
-    assert resume.definite(status, remote) is definite

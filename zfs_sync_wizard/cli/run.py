@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
-from ..jobs import names, paths
+from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
 from ..operations import status
 from ..planning import capabilities
@@ -156,6 +156,8 @@ def _check_job(job: Job) -> ExitCode:
         print(f"{job.name}: {endpoint.label}: ok ({', '.join(programs)})")
     src, dst = found[job.source.endpoint][1], found[job.destination.endpoint][1]
     print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
+    for line in delegation.allow_lines(job):
+        print(f"{job.name}: to run without root, {line}")
     return ExitCode.OK
 
 

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Union
 
-from . import inventory
+from . import inventory, naming
 from .inventory import Inventory, Snapshot
 
+RELEASE_HINT = "zfs release {tag} {snapshot}"
 ROLLBACK_HINT = "set 'destination: rollback: true' in the job or run once with --rollback"
 
 
@@ -97,6 +98,10 @@ class Diverged(Conflict):
 
 class TargetModified(Conflict):
     pass
+
+
+class DestinationMissing(Conflict):
+    """The destination is gone although this job replicated there (renamed, destroyed)."""
 
 
 Plan = Union[Transfer, UpToDate, Conflict]
@@ -227,19 +232,27 @@ def plan_datasets(
     policy: Policy,
     empties: frozenset[str] = frozenset(),
     planned: str | None = None,
+    hold: tuple[str, str] | None = None,
 ) -> list[Pair]:
     """Plan `src_root` and every dataset listed below it, parents first.
 
     `empties` are destination datasets without snapshots that hold nothing
     (looked inside by the caller), so receiving over them loses nothing.
     A destination written to since its newest snapshot is read off its own
-    listing (inventory.modified).
+    listing (inventory.modified).  `hold` is the job's (snapshot stem, hold
+    tag): a destination that does not exist while the source still holds one
+    of the job's snapshots (its base) was renamed or destroyed, and is
+    refused, never silently seeded anew beside the old copy.
     """
     pairs = []
     for name in inventory.children(src_inv, src_root):
         target = inventory.relocate(name, src_root, dst_root)
         dst = dst_inv.get(target)
         snaps = dst.snapshots if dst else None
+        base = _held_base(src_inv[name], hold) if dst is None and hold else None
+        if base:
+            pairs.append(Pair(name, target, _missing(src_inv[name], base, hold[1])))
+            continue
         result = plan(
             src_inv[name].snapshots,
             snaps,
@@ -250,6 +263,28 @@ def plan_datasets(
         )
         pairs.append(Pair(name, target, result))
     return pairs
+
+
+def _held_base(source: inventory.Dataset, hold: tuple[str, str]) -> str | None:
+    """The newest of the job's snapshots that something holds (the listing's userrefs)."""
+    stem = hold[0]
+    held = [
+        s
+        for s in source.snapshots
+        if naming.is_ours(stem, s.name) and s.props.get("userrefs", "0") not in ("0", "-", "")
+    ]
+    return held[-1].name if held else None
+
+
+def _missing(source: inventory.Dataset, base: str, tag: str) -> DestinationMissing:
+    return DestinationMissing(
+        f"the destination does not exist, yet this job replicated {source.name} there before (its base "
+        f"@{base} is still held on the source): it was renamed or destroyed. If it was renamed or moved, "
+        "point the job's destination.dataset at it; to start over with a full copy, release the hold "
+        "on the source and run again: " + RELEASE_HINT.format(tag=tag, snapshot=f"{source.name}@{base}"),
+        _names(source.snapshots),
+        (),
+    )
 
 
 def transfers(pairs: Sequence[Pair]) -> list[Pair]:

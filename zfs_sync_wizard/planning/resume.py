@@ -5,7 +5,8 @@ zfs_autobackup does, with `zfs send -nvP -t TOKEN` on the source: resumed
 when the source can still send it and it leads to the snapshot (same name
 and GUID) that the source still has; otherwise the partial state is
 aborted (`zfs receive -A`) and the dataset planned afresh; only zfs's own
-answer counts, never a connection that failed while asking (`definite`).
+answer counts, never a connection that failed while asking (running/partials.py
+tells them apart by a mark the shell prints after zfs has answered).
 """
 
 from __future__ import annotations
@@ -32,16 +33,6 @@ def parse_token_info(text: str) -> TokenInfo | None:
     if not name or not guid:
         return None
     return TokenInfo(name.group(1), int(guid.group(1), 0), sizes.parse_estimate(text))
-
-
-def definite(status: int, remote: bool) -> bool:
-    """Whether a failed `zfs send -nvP -t` is zfs's own answer about the token.
-
-    Over ssh, 255 is ssh's failure (connection lost, refused), and a
-    negative status a signal: neither says anything about the token, which
-    is then kept for the next run rather than aborted with hours of data in it.
-    """
-    return status >= 0 and not (remote and status == 255)
 
 
 def decide(info: TokenInfo | None, source: Dataset | None, send_error: str = "") -> str | None:

@@ -11,8 +11,10 @@ collected and a failure names the stage that caused it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +104,7 @@ class Executor:
                     _in=nothing,
                     _return_cmd=True,
                     _env=_c_locale(),
+                    _preexec_fn=_die_with_runner,
                 )
             status = done.exit_code
             stdout, stderr = done.stdout, done.stderr
@@ -136,6 +139,7 @@ class Executor:
                     "_ok_code": range(256),
                     "_err": collect,
                     "_env": _c_locale(),
+                    "_preexec_fn": _die_with_runner,
                 }
                 kwargs["_in"] = previous if previous is not None else nothing
                 if i < len(procs) - 1:
@@ -166,6 +170,15 @@ class Executor:
             except sh.ErrorReturnCode:
                 pass
         self._remotes.clear()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_runner() -> None:
+    """In each child before exec: SIGTERM when the runner dies (even by SIGKILL), so a
+    killed run leaves no transfer running on its own for the next run to trip over."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _c_locale() -> dict:

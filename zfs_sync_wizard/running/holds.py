@@ -43,11 +43,16 @@ def _hold(s: RunState, endpoint: Endpoint, dataset: str, name: str) -> None:
         )
 
 
-def reconcile(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> None:
-    """Release every hold of the job's but the one on each dataset's base, on both sides."""
+def reconcile(
+    s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[str] = frozenset()
+) -> None:
+    """Release every hold of the job's but the one on each dataset's base, on both sides.
+
+    Datasets in a conflict (`stuck`) keep theirs: the way out may need them.
+    """
     job = s.job
     keep = decide.bases(src_inv, dst_inv, job.source.dataset, job.destination.dataset) if job.hold else {}
-    names = inventory.children(src_inv, job.source.dataset)
+    names = [n for n in inventory.children(src_inv, job.source.dataset) if n not in stuck]
     targets = {n: inventory.relocate(n, job.source.dataset, job.destination.dataset) for n in names}
     dst_keep = {targets[n]: base for n, base in keep.items()}
     sides = (

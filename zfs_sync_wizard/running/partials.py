@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from ..commands import zfs
+from ..commands import probes, zfs
 from ..errors import CommandFailed, StageFailed
 from ..planning import inventory, resume
 from ..planning.inventory import Inventory
@@ -30,17 +30,18 @@ def resume_partials(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> tupl
             continue
         found = True
         source = inventory.relocate(name, s.job.destination.dataset, s.job.source.dataset)
-        check = s.ex.run(s.src, zfs.estimate(zfs.send_token(token)), changes=False, check=False)
-        if check.status != 0 and not resume.definite(check.status, not s.src.is_local):
-            last = (check.stderr.strip().splitlines() or [f"exit {check.status}"])[-1]
+        check = s.ex.shell(s.src, probes.answered(zfs.estimate(zfs.send_token(token))), check=False)
+        status, stderr = probes.parse_answer(check.stderr)
+        if status is None:  # no answer from zfs: the connection failed while asking, not the token
+            last = (stderr.strip().splitlines() or [f"exit {check.status}"])[-1]
             s.outcome.errors.append(
                 f"{source} -> {name}: could not check the partial receive's resume token on {s.src.label} "
                 f"({last}); it is kept, and the next run resumes or checks it again"
             )
             kept.add(name)
             continue
-        info = resume.parse_token_info(check.stdout + check.stderr)
-        why = resume.decide(info, src_inv.get(source), check.stderr if check.status else "")
+        info = resume.parse_token_info(check.stdout + stderr)
+        why = resume.decide(info, src_inv.get(source), stderr if status else "")
         try:
             if why:
                 log.info("%s: aborting the partial receive: %s", name, why)

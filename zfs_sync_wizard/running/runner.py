@@ -58,7 +58,14 @@ def _run(s: RunState) -> None:
     planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
     empties = listing.empty_destinations(s, dst_inv)
     pairs = plan.plan_datasets(
-        src_inv, dst_inv, job.source.dataset, job.destination.dataset, policy, empties, planned
+        src_inv,
+        dst_inv,
+        job.source.dataset,
+        job.destination.dataset,
+        policy,
+        empties,
+        planned,
+        (job.snapshot_stem, job.hold_tag),
     )
     pairs = [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
     if opts.dry_run:
@@ -82,9 +89,9 @@ def _run(s: RunState) -> None:
         src_after = src_inv
         dst_after = listing.list_side(s, s.dst, job.destination.dataset, required=False)
         arrived = verify.verify(s, pairs, dst_after)
-    holds.move(s, arrived)
-    holds.reconcile(s, src_after, dst_after)
     stuck = frozenset(p.source for p in pairs if isinstance(p.plan, plan.Conflict))
+    holds.move(s, arrived)
+    holds.reconcile(s, src_after, dst_after, stuck)
     prune.prune(s, src_after, dst_after, stuck)
 
 

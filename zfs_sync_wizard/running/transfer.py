@@ -12,7 +12,7 @@ from ..commands import pipeline as pl
 from ..commands import zfs
 from ..errors import CommandFailed, Interrupted, StageFailed, ZswError
 from ..jobs.schema import MAX_RETRY_DELAY
-from ..planning import capabilities, inventory, plan, text
+from ..planning import capabilities, inventory, plan, sizes, text
 from ..planning.plan import Pair
 from .context import RunState, Sent
 from .estimate import estimate, written_since
@@ -82,9 +82,19 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
     except Interrupted:
         raise
     except StageFailed as exc:
-        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {text.stage_failure(exc)}")
+        space = _space(s, pair) if text.out_of_space(exc) else ""
+        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {text.stage_failure(exc, space)}")
     except (CommandFailed, ZswError) as exc:
         s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {exc}")
+
+
+def _space(s: RunState, pair: Pair) -> str:
+    """How much the destination pool has and the stream needed (two read-only commands)."""
+    pool = pair.destination.split("/")[0]
+    result = s.ex.run(s.dst, zfs.value("available", pool, parsable=True), changes=False, check=False)
+    available = sizes.parse_value(result.stdout) if result.status == 0 else None
+    base = pair.plan.sends[0].base if isinstance(pair.plan, plan.Transfer) else None
+    return text.space_needed(pool, available, written_since(s, pair.source, base))
 
 
 def _rollback_allowed(s: RunState) -> bool:
