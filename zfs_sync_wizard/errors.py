@@ -81,7 +81,8 @@ class StageFailed(ZswError):
         self.status = status
         self.stderr = stderr
         self.others = list(others)
-        lines = [f"stage '{stage}' failed on {host} (exit {status}): {command}"]
+        how = f"exit {status}" if status is not None else "no exit status came back"
+        lines = [f"stage '{stage}' failed on {host} ({how}): {command}"]
         if stderr.strip():
             lines += ["  " + line for line in stderr.strip().splitlines()[-8:]]
         for other in self.others:

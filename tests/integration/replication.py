@@ -3,6 +3,7 @@ compare datasets across hosts, and inject faults into real programs."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import threading
 import time
@@ -79,6 +80,25 @@ class Background:
         return self.result
 
 
+def processes(line: str) -> list[list[str]]:
+    """The argvs of a shell pipeline line (a dry run's), as the shell splits them."""
+    out: list[list[str]] = [[]]
+    for word in shlex.split(line):
+        if word == "|":
+            out.append([])
+        else:
+            out[-1].append(word)
+    return out
+
+
+def remote_script(argv: list[str]) -> tuple[str, str]:
+    """(host, script) of an ssh argv: the script its last word hands to `env LC_ALL=C sh -c`."""
+    assert argv[0] == "ssh", argv
+    words = shlex.split(argv[-1])
+    assert words[:4] == ["env", "LC_ALL=C", "sh", "-c"] and len(words) == 5, words
+    return argv[-2], words[4]
+
+
 def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
     """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids.
 
@@ -94,6 +114,17 @@ def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
     )
     assert result.returncode == 0, f"no process matching {pattern!r} on {host.name} after {timeout} s"
     return [int(pid) for pid in result.stdout.split()]
+
+
+def wait_until(host, condition: str, timeout: float = 60) -> None:
+    """Wait (polling on the host) until the shell `condition` holds."""
+    result = host.sh(
+        f"end=$(( $(date +%s) + {int(timeout)} )); until {condition}; do"
+        ' [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.2; done',
+        check=False,
+        timeout=timeout + 30,
+    )
+    assert result.returncode == 0, f"on {host.name}, not true after {timeout} s: {condition}"
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

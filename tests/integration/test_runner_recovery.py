@@ -43,3 +43,28 @@ def test_an_ssh_drop_mid_transfer_is_retried_and_recorded(hosts, media):
     assert len(record["retries"]) == 1
     assert "attempt 1 failed, retrying in 1 s: ssh to root@" in record["retries"][0]
     assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")
+
+
+def userrefs(host, snapshot: str) -> int:
+    return int(host.run(["zfs", "get", "-H", "-o", "value", "userrefs", snapshot]).stdout)
+
+
+def test_holds_left_by_earlier_runs_are_released_and_anyone_elses_are_kept(hosts, media):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "snapshot", "tank/media@kept-by-hand"])
+    ok(media.run("media"))
+    # what a killed run, a re-seed or a resume leaves: the job's hold on a snapshot that is no base
+    for host, dataset in ((src, "tank/media"), (dst, "backup/media")):
+        host.run(["zfs", "hold", "zsw_media", f"{dataset}@kept-by-hand"])
+        host.run(["zfs", "hold", "someone_else", f"{dataset}@kept-by-hand"])
+    src.write_random("tank/media", "more.bin", 10 << 10)
+
+    ok(media.run("media"))
+    newest = list(src.snapshots("tank/media"))[-1]
+    for host, dataset in ((src, "tank/media"), (dst, "backup/media")):
+        assert userrefs(host, f"{dataset}@kept-by-hand") == 1  # someone else's hold stays, ours went
+        host.run(["zfs", "release", "someone_else", f"{dataset}@kept-by-hand"])
+        assert userrefs(host, f"{dataset}@kept-by-hand") == 0
+        assert userrefs(host, f"{dataset}@{newest}") == 1  # the base, held by the job
+        host.run(["zfs", "release", "zsw_media", f"{dataset}@{newest}"])
+    assert_same(src, "tank/media", dst, "backup/media")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
-from .replication import Product, assert_same, ok, snapshot
+from .replication import Product, assert_same, ok, processes, remote_script, snapshot
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -172,8 +171,15 @@ def test_remote_to_remote_relays_through_this_machine(hosts, tmp_path):
     }
     product.job("relay", job)
     dry = product.run("--dry-run", "relay")
-    assert f"root@{src.address} '{{ zfs send" in dry.stdout
-    assert re.search(r"mbuffer -q -s 128k -m 128M' \| pv -f -n -b -t -i 1 (-s \d+ )?\| ssh ", dry.stdout)
+    line = next(x for x in dry.stdout.splitlines() if x.startswith("ssh "))
+    first, middle, last = processes(line)
+    assert remote_script(first)[0] == f"root@{src.address}" and remote_script(first)[1].startswith(
+        "{ zfs send"
+    )
+    assert (
+        remote_script(first)[1].endswith("| mbuffer -q -s 128k -m 128M") and middle[0] == "pv"
+    )  # through here
+    assert remote_script(last)[0] == f"root@{dst.address}"
     ok(product.run("relay"))
     ok(product.run("relay"))
     assert_same(src, "tank/media", dst, "backup/relayed")
@@ -191,9 +197,13 @@ def test_remote_to_remote_direct_streams_from_source_to_destination(hosts, tmp_p
     product.job("direct", job)
     dry = product.run("--dry-run", "direct")
     assert dry.returncode == 0, dry.stderr
-    assert (
-        f"ssh -o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 root@{dst.address} '\"'\"'{{ mbuffer"
-        in dry.stdout
+    line = next(x for x in dry.stdout.splitlines() if x.startswith("ssh "))
+    (only,) = processes(line)  # one process here: the stream never passes through this machine
+    host, script = remote_script(only)
+    hop = processes(script)[-1]  # the source's own ssh to the destination, as the source reaches it
+    assert host == f"root@{src.address}" and remote_script(hop)[0] == f"root@{dst.address}"
+    assert remote_script(hop)[1].startswith("{ mbuffer") and remote_script(hop)[1].endswith(
+        "zfs receive -u backup/direct"
     )
     ok(product.run("direct"))
     assert_same(src, "tank/media", dst, "backup/direct")

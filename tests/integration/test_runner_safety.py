@@ -8,9 +8,23 @@ import signal
 
 import pytest
 
-from .replication import assert_same, ok, snapshot, unwrap_command, wait_for_process, wrap_command
+from .replication import (
+    assert_same,
+    ok,
+    processes,
+    remote_script,
+    snapshot,
+    unwrap_command,
+    wait_for_process,
+    wait_until,
+    wrap_command,
+)
 
 pytestmark = pytest.mark.timeout(240)
+
+
+def record(product) -> dict:
+    return json.loads((product.state / "runs" / "media.json").read_text())
 
 
 def both_sides(hosts) -> tuple:
@@ -24,8 +38,10 @@ def test_dry_run_changes_nothing_and_prints_exact_commands(hosts, media):
     assert both_sides(hosts) == before
     assert "tank/media -> backup/media: full @zsw_media_" in first.stdout
     assert "zfs snapshot tank/media@zsw_media_" in first.stdout
-    assert f"root@{hosts.dst.address} '{{ mbuffer" in first.stdout
-    assert "| zfs receive -u backup/media'" in first.stdout
+    line = next(x for x in first.stdout.splitlines() if x.startswith("zfs send tank/media@zsw_media_"))
+    host, script = remote_script(processes(line)[-1])
+    assert host == f"root@{hosts.dst.address}"
+    assert script.startswith("{ mbuffer") and script.endswith("| zfs receive -u backup/media")
 
     ok(media.run("media"))
     snapshot(hosts.src, "tank/media", "manual")
@@ -55,22 +71,70 @@ def test_diverged_destination_is_refused_unchanged_then_rolled_back_only_when_as
     assert dst.props("backup") == before_dst
     assert src.snapshots("tank/media") == before_src_snaps  # no replication snapshot piled up
 
-    ok(media.run("--rollback", "media"))
+    rolled = media.run("--rollback", "media")
+    assert rolled.returncode == 0, rolled.stderr
+    # what it destroyed is said on stderr (cron mails it) and kept in the run record
+    assert rolled.stdout == ""
+    assert rolled.stderr == (
+        f"zfs-sync-run: media: destroying on the destination: root@{dst.address}:backup/media: "
+        f"snapshot @made-on-backup (zfs rollback -r to @{list(before_src_snaps)[-1]})\n"
+    )
+    assert record(media)["destroyed"] == [rolled.stderr.split("destroying on the destination: ")[1].strip()]
     assert "made-on-backup" not in dst.snapshots("backup/media")
     assert dst.snapshots("backup/media") == src.snapshots("tank/media")
 
 
-def test_modified_destination_names_receive_and_the_way_out(hosts, media):
+def _writable_backup_with_a_local_change(hosts, media) -> str:
+    """A replicated backup/media (readonly off) with a file written on the backup; the common snapshot."""
     src, dst = hosts.src, hosts.dst
+    job = media.config / "jobs" / "media.yaml"
+    job.write_text(job.read_text() + "  readonly: false\n")  # a backup someone can write into
     ok(media.run("media"))
-    dst.run(["zfs", "set", "readonly=off", "backup/media"])
     dst.run(["zfs", "mount", "backup/media"], check=False)
     dst.write_file("backup/media", "edited-on-backup.txt", b"local change\n")
     src.write_random("tank/media", "new.bin", 10 << 10)
-    result = media.run("media")
-    assert result.returncode == 1
-    assert "stage 'zfs receive' failed on" in result.stderr
-    assert "modified" in result.stderr and "--rollback" in result.stderr
+    return list(src.snapshots("tank/media"))[-1]
+
+
+def _follow_the_advice(hosts, media, refused, common: str) -> None:
+    advice = "run once with --rollback"
+    assert advice in refused.stderr, refused.stderr
+    followed = media.run(advice.rsplit(" ", 1)[1], "media")  # exactly what it says
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stderr == (
+        f"zfs-sync-run: media: destroying on the destination: root@{hosts.dst.address}:backup/media: "
+        f"changes written since @{common} (zfs receive -F)\n"
+    )
+    assert record(media)["destroyed"] == [followed.stderr.split("destroying on the destination: ")[1].strip()]
+    assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")  # file by file: the local change is gone
+
+
+def test_a_modified_destination_is_refused_before_anything_runs_and_the_advice_works(hosts, media):
+    src, dst = hosts.src, hosts.dst
+    common = _writable_backup_with_a_local_change(hosts, media)
+    # once the change is on disk the listing shows it (zfs-fuse: referenced moved; OpenZFS: written)
+    wait_until(
+        dst,
+        f'[ "$(zfs get -Hp -o value referenced backup/media)" != '
+        f'"$(zfs get -Hp -o value referenced backup/media@{common})" ]',
+    )
+    before_dst, before_src = dst.props("backup"), src.snapshots("tank/media")
+    refused = media.run("media")
+    assert refused.returncode == 1
+    assert "the destination has been modified since its newest snapshot" in refused.stderr
+    assert dst.props("backup") == before_dst and src.snapshots("tank/media") == before_src  # nothing done
+    _follow_the_advice(hosts, media, refused, common)
+
+
+def test_a_change_not_yet_on_disk_is_refused_by_receive_and_the_advice_works_all_the_same(hosts, media):
+    common = _writable_backup_with_a_local_change(hosts, media)
+    dst = hosts.dst
+    before = dst.snapshots("backup/media"), dst.checksum("backup/media")
+    refused = media.run("media")  # at once: the listing may not show the change yet, zfs receive does
+    assert refused.returncode == 1
+    assert "modified" in refused.stderr
+    assert (dst.snapshots("backup/media"), dst.checksum("backup/media")) == before  # the change is kept
+    _follow_the_advice(hosts, media, refused, common)
 
 
 def test_no_common_snapshot_is_refused_and_nothing_overwritten(hosts, media):
@@ -181,3 +245,70 @@ def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
     job.write_text(job.read_text().replace("bandwidth_limit: 20k", "bandwidth_limit: null"))
     ok(media.run("media"))
     assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")
+
+
+def test_two_jobs_into_one_destination_are_refused_naming_both_files(hosts, media):
+    twin = media.job(
+        "twin",
+        {
+            "source": {"dataset": "tank/other"},
+            "destination": {"dataset": "backup/media", "host": f"root@{hosts.dst.address}"},
+        },
+    )
+    before = both_sides(hosts)
+    refused = media.run("media")
+    assert refused.returncode == 2
+    assert (
+        f"{media.config / 'jobs' / 'media.yaml'}: destination.dataset: root@{hosts.dst.address}:backup/media is also written by the job in {twin}"
+        in refused.stderr
+    )
+    assert both_sides(hosts) == before
+
+
+def test_one_destination_takes_one_run_at_a_time_whatever_the_config_dir(hosts, media, tmp_path):
+    from .replication import Product
+
+    other = Product(hosts.src, tmp_path / "other")  # another config dir, the same state dir
+    other.state = media.state
+    other.job(
+        "copy",
+        {
+            "source": {"dataset": "tank/media"},
+            "destination": {"dataset": "backup/media", "host": f"root@{hosts.dst.address}"},
+        },
+    )
+    media.slow("media", "20k")
+    running, pid = media.start_locked("media")
+    skipped = other.run("copy")
+    assert skipped.returncode == 3
+    assert skipped.stderr == (
+        f"zfs-sync-run: copy: another run is receiving into root@{hosts.dst.address}:backup/media (pid {pid}); skipped\n"
+    )
+    assert running.wait().returncode == 0
+    ok(other.run("copy"))
+
+
+def test_a_child_stuck_in_a_conflict_does_not_pile_up_snapshots(hosts, tmp_path):
+    from .replication import Product
+
+    src, dst = hosts.src, hosts.dst
+    for name in ("tank/media", "tank/media/shows"):
+        src.run(["zfs", "create", name])
+    product = Product(src, tmp_path)
+    product.job(
+        "tree",
+        {
+            "source": {"dataset": "tank/media", "recursive": True},
+            "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
+        },
+    )
+    ok(product.run("tree"))
+    snapshot(dst, "backup/media/shows", "made-on-backup")  # the child diverges; its parent does not
+    for _ in range(3):
+        src.write_random("tank/media/shows", "episode.mkv", 8 << 10)
+        stuck = product.run("tree")
+        assert stuck.returncode == 1 and "backup/media/shows" in stuck.stderr and "--rollback" in stuck.stderr
+    ours = [name for name in src.snapshots("tank/media/shows") if name.startswith("zsw_tree_")]
+    assert len(ours) == 2  # the common one and the newest: never one more per run
+    assert "could not be sent are pruned, the newest 1 kept" in stuck.stderr
+    assert dst.snapshots("backup/media") == src.snapshots("tank/media")  # the parent went on as usual

@@ -57,4 +57,6 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
     assert second["zfs get"] == 4
     assert second["pipeline: zfs send"] == datasets
     assert second["zfs destroy"] == 2 * datasets  # the previous replication snapshot, on both sides
+    # the previous base's holds are released: zfs-fuse has no `zfs holds`, so one release each
+    assert second["zfs release"] == 2 * datasets
     assert len(dst.snapshots("backup/media/show3")) == 1

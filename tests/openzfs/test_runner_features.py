@@ -83,3 +83,78 @@ def test_direct_remote_to_remote_streams_between_the_guests(pools, tmp_path):
     ok(product.run("direct"))
     same(a, "tank/media", b, "backup/media")
     assert product.record("direct")["bytes"] > 512 << 10
+
+
+def test_a_rollback_names_every_snapshot_and_bookmark_it_destroys(pools, tmp_path):
+    a, b = pools.a, pools.b
+    a.run(["zfs", "create", "tank/media"])
+    a.write_random("tank/media", "movie.mkv", 1 << 20)
+    product = Product(tmp_path)
+    product.job("media", a.job_side("tank/media"), b.job_side("backup/media"))
+    ok(product.run("media"))
+    b.run(["zfs", "snapshot", "backup/media@made-on-backup"])
+    b.run(["zfs", "bookmark", "backup/media@made-on-backup", "backup/media#marked-on-backup"])
+    a.write_random("tank/media", "more.mkv", 1 << 20)
+    common = list(a.snapshots("tank/media"))[-1]
+
+    rolled = product.run("--rollback", "media")
+    assert rolled.returncode == 0, rolled.stderr
+    where = f"{b.job_side('backup/media')['host']}:{b.ssh_port}:backup/media"
+    assert rolled.stderr.splitlines() == [
+        f"zfs-sync-run: media: destroying on the destination: {where}: snapshot @made-on-backup "
+        f"(zfs rollback -r to @{common})",
+        f"zfs-sync-run: media: destroying on the destination: {where}: bookmark #marked-on-backup "
+        f"(zfs rollback -r to @{common})",
+    ]
+    assert len(product.record("media")["destroyed"]) == 2
+    gone = b.run(["zfs", "list", "-t", "bookmark", "backup/media#marked-on-backup"], check=False)
+    assert gone.returncode != 0
+    same(a, "tank/media", b, "backup/media")
+
+
+def unprivileged(guest, user: str = "zsw") -> None:
+    """A user on the guest that this machine's client key logs in as; no zfs rights yet.
+    (Password "*", not useradd's locked "!": sshd without PAM refuses locked accounts.)"""
+    guest.sh(
+        'id "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh -p "*" "$1"; mkdir -p /home/"$1"/.ssh;'
+        ' cp /root/.ssh/authorized_keys /home/"$1"/.ssh/; chown -R "$1": /home/"$1"/.ssh;'
+        ' chmod 700 /home/"$1"/.ssh',
+        user,
+    )
+
+
+def test_a_job_runs_as_unprivileged_users_given_exactly_what_check_prints(pools, tmp_path):
+    a, b = pools.a, pools.b
+    for guest in (a, b):
+        unprivileged(guest)
+    a.run(["zfs", "create", "tank/media"])
+    a.write_random("tank/media", "movie.mkv", 1 << 20)
+    product = Product(tmp_path)
+    as_zsw = {"host": f"zsw@{a.address_from_host}"}
+    product.job(
+        "media",
+        dict(a.job_side("tank/media"), **as_zsw),
+        dict(b.job_side("backup/media"), host=f"zsw@{b.address_from_host}"),
+    )
+    check = product.run("--check", "media")
+    assert check.returncode == 0, check.stderr
+    lines = [
+        x.split("to run without root, ", 1)[1]
+        for x in check.stdout.splitlines()
+        if "to run without root, " in x
+    ]
+    assert lines == [
+        f"on zsw@{a.address_from_host}:{a.ssh_port}: zfs allow -u zsw send,hold,release,snapshot,destroy,mount tank/media",
+        f"on zsw@{b.address_from_host}:{b.ssh_port}: zfs allow -u zsw receive,create,mount,hold,release,destroy,readonly backup",
+    ]
+    denied = product.run("media")
+    assert denied.returncode == 1 and "permission denied" in denied.stderr.lower()
+
+    for line, guest in zip(lines, (a, b)):
+        guest.run(line.split(": ", 1)[1].split())  # exactly what --check printed, by root there
+    ok(product.run("media"))
+    a.write_random("tank/media", "more.mkv", 1 << 20)
+    ok(product.run("media"))  # incremental, holds moved, the old snapshot pruned: all as zsw
+    same(a, "tank/media", b, "backup/media")
+    (base,) = b.snapshots("backup/media")
+    assert b.prop(f"backup/media@{base}", "userrefs") == "1"

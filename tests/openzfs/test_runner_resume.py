@@ -69,21 +69,6 @@ def test_a_token_whose_snapshot_was_destroyed_is_aborted_and_replaced(pools, rel
     same(pools.a, "tank/media", pools.b, "backup/media")
 
 
-def test_an_ssh_drop_is_retried_in_the_same_run_resuming_from_the_token(pools, relay):
-    job = relay.config / "jobs" / "media.yaml"
-    job.write_text(job.read_text().replace("retries: 0", "retries: 2"))
-    before = pools.b.allocated(pools.dst)
-    running = relay.start("media")
-    pools.b.wait_for_process("zfs receive -u -s", timeout=120)
-    pools.b.wait_for_allocated(pools.dst, before + MiB)
-    kill_here(f"ssh .*-p {pools.b.ssh_port} .*zfs receive -u -s")
-    ok(running.wait())
-    record = relay.record("media")
-    assert len(record["retries"]) == 1 and "retrying in 1 s: ssh to root@127.0.0.1" in record["retries"][0]
-    assert [entry["kind"] for entry in record["sent"]] == ["resume"]
-    same(pools.a, "tank/media", pools.b, "backup/media")
-
-
 def test_size_estimates_are_within_ten_percent_of_what_was_sent(pools, relay):
     job = relay.config / "jobs" / "media.yaml"
     job.write_text(job.read_text().replace("bandwidth_limit: 1M", "bandwidth_limit: null"))
@@ -97,3 +82,53 @@ def test_size_estimates_are_within_ten_percent_of_what_was_sent(pools, relay):
     dry = relay.run("--dry-run", "media")  # its snapshot is not taken: estimated from written@base
     line = next(x for x in dry.stdout.splitlines() if x.startswith("# estimated size: "))
     assert 1 << 20 <= int(line.split()[3]) <= 1.2 * (1 << 20)
+
+
+def test_a_connection_lost_while_checking_a_token_keeps_the_token(pools, relay):
+    interrupt(pools, relay, "receiver")
+    token = pools.b.prop("backup/media", "receive_resume_token")
+    assert token not in ("", "-")
+    # the remote side dies while `zfs send -nvP -t` runs: the shell goes, no answer comes back over ssh
+    drop = 'case "$*" in *"-nvP -t"*) kill -KILL $PPID; exit 255;; esac'
+    pools.a.wrap_command("zfs", drop + '; exec "$REAL" "$@"')
+    try:
+        failed = relay.run("media")
+    finally:
+        pools.a.unwrap_command("zfs")
+    assert failed.returncode == 1, failed.stderr
+    assert (
+        "could not check the partial receive's resume token" in failed.stderr
+        and "it is kept" in failed.stderr
+    )
+    assert pools.b.prop("backup/media", "receive_resume_token") == token  # hours of a first sync survive
+    assert relay.record("media")["aborted"] == []
+
+    ok(relay.run("media"))
+    assert relay.record("media")["sent"][0]["kind"] == "resume"
+    same(pools.a, "tank/media", pools.b, "backup/media")
+
+
+@pytest.mark.parametrize(
+    ("side", "carrying"),
+    [
+        ("destination", "ssh .*-p {b} .*zfs receive -u -s"),  # this machine's ssh into the receiver
+        ("source", "ssh .*-p {a} .*zfs send"),  # the stream's first hop, into this machine
+    ],
+)
+def test_an_ssh_drop_is_retried_in_the_same_run_resuming_from_the_token(pools, relay, side, carrying):
+    job = relay.config / "jobs" / "media.yaml"
+    job.write_text(job.read_text().replace("retries: 0", "retries: 2"))
+    before = pools.b.allocated(pools.dst)
+    running = relay.start("media")
+    pools.b.wait_for_process("zfs receive -u -s", timeout=120)
+    pools.b.wait_for_allocated(pools.dst, before + MiB)
+    kill_here(carrying.format(a=pools.a.ssh_port, b=pools.b.ssh_port))
+    ok(running.wait())
+    record = relay.record("media")
+    port = pools.b.ssh_port if side == "destination" else pools.a.ssh_port
+    assert (
+        len(record["retries"]) == 1
+        and f"retrying in 1 s: ssh to root@127.0.0.1:{port}" in record["retries"][0]
+    )
+    assert [entry["kind"] for entry in record["sent"]] == ["resume"]
+    same(pools.a, "tank/media", pools.b, "backup/media")

@@ -8,6 +8,7 @@ is what the real ssh does on the far side.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from pathlib import Path
 
@@ -489,7 +490,8 @@ def test_remote_run_goes_through_ssh(fake_ssh):
     assert result.stdout == "my data"
     assert fake_ssh.read_text().splitlines() == [
         "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 "
-        "-o ControlMaster=auto -o ControlPath=/run/ctl/%C -o ControlPersist=60 backup printf %s 'my data'"
+        "-o ControlMaster=auto -o ControlPath=/run/ctl/%C -o ControlPersist=60 backup "
+        "env LC_ALL=C sh -c 'printf %s '\"'\"'my data'\"'\"''"
     ]
 
 
@@ -500,7 +502,8 @@ def test_remote_ssh_failure_is_a_connection_failure():
     err = info.value
     assert isinstance(err, CommandFailed)
     assert (err.host, err.status) == ("unreachable", 255)
-    assert err.command.startswith("ssh -o BatchMode=yes ") and err.command.endswith(" unreachable 'zfs list'")
+    assert err.command.startswith("ssh -o BatchMode=yes ")
+    assert err.command.endswith(" unreachable 'env LC_ALL=C sh -c '\"'\"'zfs list'\"'\"''")
     assert str(err) == (
         "ssh to unreachable failed (exit 255): ssh: connect to host unreachable port 22: Connection refused\n"
         f"  command: {err.command}"
@@ -517,7 +520,9 @@ def test_remote_command_failure_names_the_host(fake_ssh):
 def test_argv_wraps_remote_commands_in_ssh():
     ex = execute.Executor(control_dir=None)
     assert ex.argv(LOCAL, ["zfs", "list"]) == ["zfs", "list"]
-    assert ex.argv(REMOTE, ["zfs", "list", "tank/my x"])[-2:] == ["backup", "zfs list 'tank/my x'"]
+    remote = ex.argv(REMOTE, ["zfs", "list", "tank/my x"])
+    assert remote[-2:] == ["backup", "env LC_ALL=C sh -c 'zfs list '\"'\"'tank/my x'\"'\"''"]
+    assert shlex.split(shlex.split(remote[-1])[4]) == ["zfs", "list", "tank/my x"]  # what arrives, whole
 
 
 def test_shell_runs_a_snippet():
@@ -527,3 +532,104 @@ def test_shell_runs_a_snippet():
         execute.Executor().shell(LOCAL, "exit 3")
     assert (info.value.command, info.value.status) == ("exit 3", 3)
     assert execute.Executor().shell(LOCAL, "exit 3", check=False).status == 3
+
+
+# -- failing closed, naming the stage behind a direct hop, and blaming by cause
+
+
+def test_a_remote_stage_whose_marker_never_came_has_failed():
+    stages = [
+        pl.Stage("zfs send", ("zfs", "send"), REMOTE),
+        pl.Stage("zstd", ("zstd",), REMOTE),
+        pl.Stage("mbuffer", ("mbuffer",), REMOTE),
+        pl.Stage("zfs receive", ("zfs", "receive")),
+    ]
+    procs = pl.processes(stages, None)
+    out = execute._stage_statuses(procs, [0, 0], [["zsw-exit:0:0"], []])  # no marker for zstd
+    assert [(s.stage.name, s.status) for s in out] == [
+        ("zfs send", 0),
+        ("zstd", None),
+        ("mbuffer", 0),
+        ("zfs receive", 0),
+    ]
+    failure = execute._blame(out)
+    assert (failure.stage, failure.status) == ("zstd", None)
+    assert str(failure).startswith("stage 'zstd' failed on backup (no exit status came back): zstd")
+
+
+SRC_HOST = Endpoint(host="nas", user="root")
+DIRECT = pl.build(
+    ["zfs", "send", "t@s"], ["zfs", "receive", "b"], SRC_HOST, REMOTE, pl.PipelineSettings(None), REMOTE
+)
+
+
+def _direct_statuses(status: int, tail: list[str]) -> list:
+    return execute._stage_statuses(pl.processes(DIRECT, None), [status], [tail])
+
+
+def test_the_stages_behind_a_direct_hop_report_through_it():
+    ok = ["zsw-exit:0:0", "zsw-exit:1:0", "zsw-exit:2:0", "zsw-exit:100:0"]
+    out = _direct_statuses(0, ok)
+    assert [(s.stage.name, s.stage.endpoint.label, s.status) for s in out] == [
+        ("zfs send", "root@nas", 0),
+        ("pv", "root@nas", 0),
+        ("mbuffer", "root@nas", 0),
+        ("mbuffer", "backup", 0),
+        ("zfs receive", "backup", 0),
+    ]
+    failed = execute._blame(_direct_statuses(1, ok + ["cannot receive: destination exists"]))
+    assert (failed.stage, failed.host, failed.status) == ("zfs receive", "backup", 1)  # not the hop
+    missing = execute._blame(_direct_statuses(0, ok[:3]))
+    assert (missing.stage, missing.host, missing.status) == ("mbuffer", "backup", None)
+
+
+def test_a_direct_hop_that_dropped_is_the_failure_and_is_retried():
+    from zfs_sync_wizard.running.transfer import retryable
+
+    failed = execute._blame(_direct_statuses(255, ["zsw-exit:0:141", "zsw-exit:1:1", "zsw-exit:2:1"]))
+    assert (failed.stage, failed.host) == ("ssh from root@nas to backup", "root@nas")
+    assert retryable(failed)
+
+
+def test_a_relay_whose_ssh_died_blames_the_ssh_whatever_its_peers_said():
+    stages = [
+        status(0, "zfs send", 0, endpoint=SRC_HOST),
+        status(
+            1,
+            "mbuffer",
+            1,
+            ["mbuffer: error: outputThread: error writing to <stdout>: Connection reset"],
+            SRC_HOST,
+        ),
+        status(2, "pv", 1, ["pv: write failed: Broken pipe"]),
+        status(-1, "ssh to backup", -9),
+        status(3, "zfs receive", 0, endpoint=REMOTE),
+    ]
+    assert execute._blame(stages).stage == "ssh to backup"
+
+
+def test_a_killed_runner_takes_its_pipeline_with_it(tmp_path):
+    """SIGKILL leaves no stage running on its own (it would trip the next run)."""
+    import signal
+    import subprocess
+    import sys
+
+    pids = tmp_path / "pids"
+    code = (
+        "from zfs_sync_wizard.commands import pipeline as pl\n"
+        "from zfs_sync_wizard.running import execute\n"
+        f"script = 'echo $$ >> {pids}; exec sleep 600'\n"
+        "stage = lambda n: pl.Stage(n, ('sh', '-c', script))\n"
+        "execute.Executor().pipeline([stage('zfs send'), stage('zfs receive')])\n"
+    )
+    runner = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 20
+    while not (pids.exists() and len(pids.read_text().split()) == 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stages = [int(p) for p in pids.read_text().split()]
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{p}").exists() for p in stages) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in stages if Path(f"/proc/{p}").exists()], "a stage outlived the runner"

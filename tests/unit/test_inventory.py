@@ -6,7 +6,7 @@ import pytest
 
 from zfs_sync_wizard.commands import zfs
 from zfs_sync_wizard.planning import inventory
-from zfs_sync_wizard.planning.inventory import Snapshot
+from zfs_sync_wizard.planning.inventory import Dataset, Snapshot
 
 
 def zfs_get(*rows: tuple[str, str, str]) -> str:
@@ -222,3 +222,30 @@ def test_get_argv(dataset, recursive, extra, expected):
 )
 def test_bare(lines, name, bare):
     assert inventory.bare(inventory.parse("\n".join(lines)), name) is bare
+
+
+def _ds(props: dict, newest: dict | None) -> Dataset:
+    snaps = [Snapshot("s", 1, 10, 0, newest)] if newest is not None else []
+    return Dataset("backup/m", 1, snaps, props)
+
+
+@pytest.mark.parametrize(
+    ("props", "newest", "modified"),
+    [
+        ({"written": "0"}, {}, False),  # OpenZFS says it exactly
+        ({"written": "4096"}, {}, True),
+        ({"written": "4096"}, None, False),  # no snapshot: nothing to compare with (planning decides)
+        ({"referenced": "1000"}, {"referenced": "1000", "used": "0"}, False),  # zfs-fuse: unchanged
+        ({"referenced": "5096"}, {"referenced": "1000", "used": "0"}, True),  # a file added
+        ({"referenced": "1000"}, {"referenced": "1000", "used": "4096"}, True),  # a file overwritten
+        ({}, {}, False),  # nothing listed: unknown, the receive will tell
+    ],
+)
+def test_modified(props, newest, modified):
+    assert inventory.modified(_ds(props, newest)) is modified
+
+
+def test_parse_keeps_a_snapshots_other_properties():
+    text = "b/m\tguid\t1\nb/m@s\tguid\t2\nb/m@s\tcreatetxg\t5\nb/m@s\tused\t0\nb/m@s\treferenced\t99\n"
+    (snap,) = inventory.parse(text)["b/m"].snapshots
+    assert snap.props == {"used": "0", "referenced": "99"} and snap == Snapshot("s", 2, 5)

@@ -377,3 +377,94 @@ def test_overlap_is_refused_whatever_the_spelling_of_the_same_machine(src, dst):
     data = {"source": dict(src, dataset="tank/data"), "destination": dict(dst, dataset="tank/data/copy")}
     with pytest.raises(ConfigError, match=r"overlaps it on the same host"):
         jobmod.from_mapping(data, "j", "where.yaml")
+
+
+# -- files that must not be trusted
+
+
+def test_a_job_file_that_is_not_utf8_is_refused_by_name(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(MINIMAL.encode() + b"# caf\xe9\n")
+    with pytest.raises(ConfigError) as info:
+        load_job(path)
+    assert (
+        str(info.value)
+        == f"{path}: not UTF-8 text (byte 0xe9 at offset {len(MINIMAL) + 5}); save it as UTF-8"
+    )
+    assert info.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("writable", ["file", "folder"])
+def test_a_job_others_may_change_is_refused(tmp_path, writable):
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    path = write(folder, "media.yaml", MINIMAL)
+    target = path if writable == "file" else folder
+    target.chmod(target.stat().st_mode | 0o002)
+    with pytest.raises(ConfigError) as info:
+        load_job(path)
+    assert f"{target} is writable by every user" in str(info.value)
+    assert f"Run: chmod o-w {target}" in str(info.value)
+
+
+def test_a_sticky_world_writable_folder_is_fine(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)  # like /tmp: others cannot replace what it holds
+    assert load_job(write(folder, "media.yaml", MINIMAL)).name == "media"
+
+
+def test_hold_tag_and_stem_never_collide_between_prefix_and_job_names():
+    a = jobmod.from_mapping(
+        {"source": {"dataset": "tank/a"}, "destination": {"dataset": "b/a"}, "snapshots": {"prefix": "zsw"}},
+        "b_c",
+        "a.yaml",
+    )
+    assert (a.snapshot_stem, a.hold_tag) == ("zsw_b_c_", "zsw_b_c")
+    with pytest.raises(ConfigError, match="no _"):
+        jobmod.from_mapping(
+            {
+                "source": {"dataset": "tank/a"},
+                "destination": {"dataset": "b/a"},
+                "snapshots": {"prefix": "zsw_b"},
+            },
+            "c",
+            "b.yaml",
+        )
+
+
+# -- two jobs, one destination
+
+
+def _job(name: str, destination: str, host: str | None = "backup01", recursive: bool = False):
+    dst = {"dataset": destination} | ({"host": host} if host else {})
+    data = {"source": {"dataset": f"tank/{name}", "recursive": recursive}, "destination": dst}
+    return jobmod.from_mapping(data, name, f"/etc/zsw/jobs/{name}.yaml")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (("a", "backup/media"), ("b", "backup/media"), True),
+        (("a", "backup/media", "root@BACKUP01."), ("b", "backup/media"), True),  # one machine, two spellings
+        (("a", "backup/media"), ("b", "backup/media", "backup02"), False),
+        (("a", "backup/media"), ("b", "backup/media2"), False),
+        (("a", "backup", "backup01", True), ("b", "backup/media"), True),  # inside a recursive job's tree
+        (("a", "backup", "backup01", False), ("b", "backup/media"), False),
+    ],
+)
+def test_same_destination(a, b, same):
+    assert jobmod.same_destination(_job(*a), _job(*b)) is same
+    assert jobmod.same_destination(_job(*b), _job(*a)) is same
+
+
+def test_two_jobs_into_one_destination_are_refused_naming_both_files():
+    a, b, c = _job("a", "backup/media"), _job("b", "backup/media"), _job("c", "backup/other")
+    jobmod.check_destinations([c], [a, c])
+    with pytest.raises(ConfigError) as info:
+        jobmod.check_destinations([a], [a, b, c])
+    assert str(info.value) == (
+        "/etc/zsw/jobs/a.yaml: destination.dataset: backup01:backup/media is also written by the job in "
+        "/etc/zsw/jobs/b.yaml (backup/media); two jobs receiving into one dataset would undo each other's "
+        "snapshots. Give each job its own destination dataset"
+    )

@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 from zfs_sync_wizard.commands import pipeline as pl
-from zfs_sync_wizard.commands import ssh, zfs
+from zfs_sync_wizard.commands import probes, ssh, zfs
 from zfs_sync_wizard.planning.plan import Send
 
 LOCAL = ssh.Endpoint()
@@ -34,63 +34,67 @@ PLAIN = pl.PipelineSettings(None)
 BARE = pl.PipelineSettings(None, None)
 LIMITED = pl.PipelineSettings("zstd", "1G", "10M", 4096)
 
+
+def R(script: str) -> str:
+    """A remote script as the ssh argv's last word shows it: run by `env LC_ALL=C sh -c`, quoted."""
+    return shlex.quote(ssh.remote_command(script))
+
+
+RECV_ZSTD = f"{{ {MBUF}; echo zsw-exit:4:$? >&2; }} | {{ zstd -q -d -c; echo zsw-exit:5:$? >&2; }} | {ZRECV}"
+SEND_ZSTD = f"{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {{ zstd -q -c -3; echo zsw-exit:1:$? >&2; }} | {MBUF}"
+
 RENDER_CASES = [
     # id, src, dst, options, expected line
-    (
-        "push zstd",
-        LOCAL,
-        DST,
-        ZSTD,
-        f"{ZSEND} | {PV} | zstd -q -c -3 | {MBUF} | {SSH_DST} "
-        f"'{{ {MBUF}; echo zsw-exit:4:$? >&2; }} | {{ zstd -q -d -c; echo zsw-exit:5:$? >&2; }} | {ZRECV}'",
-    ),
+    ("push zstd", LOCAL, DST, ZSTD, f"{ZSEND} | {PV} | zstd -q -c -3 | {MBUF} | {SSH_DST} " + R(RECV_ZSTD)),
     (
         "push lz4",
         LOCAL,
         DST,
         LZ4,
         f"{ZSEND} | {PV} | lz4 -q -c | {MBUF} | {SSH_DST} "
-        f"'{{ {MBUF}; echo zsw-exit:4:$? >&2; }} | {{ lz4 -q -d -c; echo zsw-exit:5:$? >&2; }} | {ZRECV}'",
+        + R(f"{{ {MBUF}; echo zsw-exit:4:$? >&2; }} | {{ lz4 -q -d -c; echo zsw-exit:5:$? >&2; }} | {ZRECV}"),
     ),
     (
         "push uncompressed",
         LOCAL,
         DST,
         PLAIN,
-        f"{ZSEND} | {PV} | {MBUF} | {SSH_DST} '{{ {MBUF}; echo zsw-exit:3:$? >&2; }} | {ZRECV}'",
+        f"{ZSEND} | {PV} | {MBUF} | {SSH_DST} " + R(f"{{ {MBUF}; echo zsw-exit:3:$? >&2; }} | {ZRECV}"),
     ),
-    ("push no buffer", LOCAL, DST, BARE, f"{ZSEND} | {PV} | {SSH_DST} '{ZRECV}'"),
+    ("push no buffer", LOCAL, DST, BARE, f"{ZSEND} | {PV} | {SSH_DST} " + R(ZRECV)),
     (
         "push limited",
         LOCAL,
         DST,
         LIMITED,
         f"{ZSEND} | {PV} -s 4096 -L 10M | zstd -q -c -3 | mbuffer -q -s 128k -m 1G | {SSH_DST} "
-        "'{ mbuffer -q -s 128k -m 1G; echo zsw-exit:4:$? >&2; } | "
-        f"{{ zstd -q -d -c; echo zsw-exit:5:$? >&2; }} | {ZRECV}'",
+        + R(RECV_ZSTD.replace(MBUF, "mbuffer -q -s 128k -m 1G")),
     ),
     (
         "pull zstd",
         SRC,
         LOCAL,
         ZSTD,
-        f"{SSH_SRC} '{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {{ zstd -q -c -3; echo zsw-exit:1:$? >&2; }} | "
-        f"{MBUF}' | {MBUF} | zstd -q -d -c | {PV} | {ZRECV}",
+        f"{SSH_SRC} " + R(SEND_ZSTD) + f" | {MBUF} | zstd -q -d -c | {PV} | {ZRECV}",
     ),
     (
         "pull lz4 no buffer",
         SRC,
         LOCAL,
         pl.PipelineSettings("lz4", None),
-        f"{SSH_SRC} '{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | lz4 -q -c' | lz4 -q -d -c | {PV} | {ZRECV}",
+        f"{SSH_SRC} "
+        + R(f"{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | lz4 -q -c")
+        + f" | lz4 -q -d -c | {PV} | {ZRECV}",
     ),
-    ("pull bare", SRC, LOCAL, BARE, f"{SSH_SRC} '{ZSEND}' | {PV} | {ZRECV}"),
+    ("pull bare", SRC, LOCAL, BARE, f"{SSH_SRC} " + R(ZSEND) + f" | {PV} | {ZRECV}"),
     (
         "pull limited",
         SRC,
         LOCAL,
         pl.PipelineSettings(None, "128M", "500k"),
-        f"{SSH_SRC} '{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {MBUF}' | {MBUF} | {PV} -L 500k | {ZRECV}",
+        f"{SSH_SRC} "
+        + R(f"{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {MBUF}")
+        + f" | {MBUF} | {PV} -L 500k | {ZRECV}",
     ),
     # local: compression never applies, one mbuffer
     ("local zstd requested", LOCAL, LOCAL, ZSTD, f"{ZSEND} | {PV} | {MBUF} | {ZRECV}"),
@@ -102,16 +106,8 @@ RENDER_CASES = [
         LIMITED,
         f"{ZSEND} | {PV} -s 4096 -L 10M | mbuffer -q -s 128k -m 1G | {ZRECV}",
     ),
-    (
-        "relay zstd",
-        SRC,
-        DST,
-        ZSTD,
-        f"{SSH_SRC} '{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {{ zstd -q -c -3; echo zsw-exit:1:$? >&2; }} | "
-        f"{MBUF}' | {PV} | {SSH_DST} "
-        f"'{{ {MBUF}; echo zsw-exit:4:$? >&2; }} | {{ zstd -q -d -c; echo zsw-exit:5:$? >&2; }} | {ZRECV}'",
-    ),
-    ("relay bare", SRC, DST, BARE, f"{SSH_SRC} '{ZSEND}' | {PV} | {SSH_DST} '{ZRECV}'"),
+    ("relay zstd", SRC, DST, ZSTD, f"{SSH_SRC} " + R(SEND_ZSTD) + f" | {PV} | {SSH_DST} " + R(RECV_ZSTD)),
+    ("relay bare", SRC, DST, BARE, f"{SSH_SRC} " + R(ZSEND) + f" | {PV} | {SSH_DST} " + R(ZRECV)),
 ]
 
 
@@ -129,7 +125,7 @@ def test_render_without_control_dir_has_no_control_options():
     assert line == (
         "zfs send -I tank/data@s1 tank/data@s2 | pv -f -n -b -t -i 1 | ssh -o BatchMode=yes "
         "-o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 backup "
-        "'zfs receive -u backup/data'"
+        "'env LC_ALL=C sh -c '\"'\"'zfs receive -u backup/data'\"'\"''"
     )
 
 
@@ -185,6 +181,13 @@ SPACED_SEND = zfs.send("tank/my data", SPACED_STEP)
 SPACED_RECV = zfs.receive("backup/my vms", SPACED_STEP)
 
 
+def remote_script(command: str) -> str:
+    """The script a remote login shell hands to `env LC_ALL=C sh -c` (the third round of parsing)."""
+    words = shlex.split(command)
+    assert words[:4] == ["env", "LC_ALL=C", "sh", "-c"] and len(words) == 5, words
+    return words[4]
+
+
 def shell_words(script: str) -> list[str]:
     """Words of a shell line as sh splits them, with ; | > & as separate tokens."""
     return list(shlex.shlex(script, posix=True, punctuation_chars=True))
@@ -203,12 +206,13 @@ def test_spaces_round_trip_through_the_shell(src, dst):
     # each remote script splits back into its stages' argvs
     for proc in (p for p in procs if p.remote):
         assert "ControlPath=/run/zsw ctl/%C" in proc.argv
-        script_words = shell_words(proc.argv[-1])
+        script = remote_script(proc.argv[-1])
+        script_words = shell_words(script)
         for stage in proc.stages:
             text = " ".join(shlex.quote(a) for a in stage.argv)
-            assert text in proc.argv[-1]
+            assert text in script
             assert all(a in script_words for a in stage.argv)
-    all_words = words + [w for p in procs if p.remote for w in shell_words(p.argv[-1])]
+    all_words = words + [w for p in procs if p.remote for w in shell_words(remote_script(p.argv[-1]))]
     assert "tank/my data@zsw_j_1" in all_words
     assert "tank/my data@zsw_j_2" in all_words
     assert "backup/my vms" in all_words
@@ -219,7 +223,7 @@ def test_spaced_push_exact_line():
     assert pl.render(stages) == (
         "zfs send -I 'tank/my data@zsw_j_1' 'tank/my data@zsw_j_2' | pv -f -n -b -t -i 1 | "
         "ssh -o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 "
-        "backup 'zfs receive -u '\"'\"'backup/my vms'\"'\"''"
+        "backup " + R("zfs receive -u 'backup/my vms'")
     )
 
 
@@ -248,10 +252,10 @@ def test_processes_groups_consecutive_stages_on_one_host():
     assert [p.endpoint for p in procs] == [SRC, LOCAL, LOCAL, DST, other, DST]
     assert procs[1].argv == ("c", "-x")
     # remote scripts number their stages by position in the whole pipeline
-    assert procs[0].argv[-1] == "{ a -x; echo zsw-exit:0:$? >&2; } | b -x"
-    assert procs[3].argv[-1] == "{ e -x; echo zsw-exit:4:$? >&2; } | f -x"
-    assert procs[4].argv[-1] == "g -x"
-    assert procs[5].argv[-1] == "h -x"
+    assert procs[0].argv[-1] == ssh.remote_command("{ a -x; echo zsw-exit:0:$? >&2; } | b -x")
+    assert procs[3].argv[-1] == ssh.remote_command("{ e -x; echo zsw-exit:4:$? >&2; } | f -x")
+    assert procs[4].argv[-1] == ssh.remote_command("g -x")
+    assert procs[5].argv[-1] == ssh.remote_command("h -x")
     assert procs[5].argv[:-1] == tuple(ssh.ssh_argv(DST, None))
 
 
@@ -440,7 +444,7 @@ def test_ssh_argv(endpoint, control_dir, extra, tail):
 
 def test_remote_and_close_argv():
     endpoint = ssh.Endpoint(host="b")
-    assert ssh.remote_argv(endpoint, None, "zfs list") == BASE_SSH + ["b", "zfs list"]
+    assert ssh.remote_argv(endpoint, None, "zfs list") == BASE_SSH + ["b", "env LC_ALL=C sh -c 'zfs list'"]
     assert ssh.close_argv(endpoint, "/c") == BASE_SSH + [
         "-o",
         "ControlMaster=auto",
@@ -481,3 +485,30 @@ def test_quote(argv, expected):
     assert ssh.quote(argv) == expected
     assert pl.shell_join(argv) == expected
     assert shlex.split(expected) == argv
+
+
+@pytest.mark.parametrize(
+    ("stderr", "status", "rest"),
+    [
+        (
+            "cannot resume send: 'tank/m@s' used in the initial send no longer exists\nzsw-answer:255\n",
+            255,
+            "cannot resume send: 'tank/m@s' used in the initial send no longer exists",
+        ),
+        ("zsw-answer:0\n", 0, ""),
+        (
+            "Connection to 10.0.0.2 closed by remote host.\n",
+            None,
+            "Connection to 10.0.0.2 closed by remote host.",
+        ),
+        ("", None, ""),
+        ("zsw-answer:x\n", None, "zsw-answer:x"),
+    ],
+)
+def test_an_answer_is_told_from_a_connection_that_failed_before_it(stderr, status, rest):
+    # zfs itself exits 255 for an unusable token: only the mark says zfs answered
+    assert probes.parse_answer(stderr) == (status, rest)
+    assert (
+        probes.answered(["zfs", "send", "-nvP", "-t", "1-abc"])
+        == "zfs send -nvP -t 1-abc; echo zsw-answer:$? >&2"
+    )

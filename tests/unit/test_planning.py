@@ -195,7 +195,7 @@ def test_diverged_message_names_the_common_and_the_extra_snapshots():
 
 def test_rollback_lists_exactly_the_newer_destination_snapshots():
     result = planning.plan(snaps(ABC), snaps("p:8:5,a:1:10,q:7:15,b:2:20,x:9:30,y:6:40"), ROLLBACK)
-    assert result.rollback == planning.Rollback("b", ("x", "y"))
+    assert result.rollback == planning.Rollback("b", ("x", "y"), txg=20)  # bookmarks after txg 20 go too
     assert result.sends == (planning.Send("c", "b", True, True, 3),)
 
 
@@ -205,6 +205,21 @@ def test_target_modified_message():
     assert "modified since its newest snapshot @a" in result.message
     assert result.message.endswith(planning.ROLLBACK_HINT)
     assert (result.source, result.destination) == (("a", "b", "c"), ("a",))
+
+
+def test_a_modified_destination_is_rolled_back_only_when_allowed_and_says_so():
+    allowed = planning.plan(snaps(ABC), snaps("a:1:10"), ROLLBACK, destination_modified=True)
+    assert allowed.discards_changes and allowed.sends[0].force
+    clean = planning.plan(snaps(ABC), snaps("a:1:10"), ROLLBACK)
+    assert not clean.discards_changes and not clean.sends[0].force
+
+
+def test_plan_datasets_reads_modification_off_the_destination_listing():
+    src = inv(tank__a="a:1:10,b:2:20")
+    dst = inv(backup__a="a:1:10")
+    dst["backup/a"].props["written"] = "8192"
+    assert planning.plan_datasets(src, dst, "tank/a", "backup/a", DEFAULT)[0].plan.kind == "TargetModified"
+    assert summary(planning.plan_datasets(src, dst, "tank/a", "backup/a", ROLLBACK)[0].plan) == "-I @a @b -F"
 
 
 @pytest.mark.parametrize(
@@ -341,3 +356,16 @@ def test_predicted_puts_the_planned_snapshot_on_both_sides_and_changes_no_input(
     assert [s.name for s in src["tank/a"].snapshots] == ["a"] and [
         s.name for s in dst["backup/a"].snapshots
     ] == ["a"]
+
+
+def test_a_missing_destination_that_the_job_replicated_to_is_refused_not_seeded_anew():
+    src = inv(tank__a="zsw_j_20240101T000000Z:1:10,zsw_j_20240102T000000Z:2:20")
+    src["tank/a"].snapshots[0].props["userrefs"] = "1"  # the job's base, held
+    pairs = planning.plan_datasets(src, {}, "tank/a", "backup/a", DEFAULT, hold=("zsw_j_", "zsw_j"))
+    (pair,) = pairs
+    assert pair.plan.kind == "DestinationMissing"
+    assert pair.plan.message.endswith("zfs release zsw_j tank/a@zsw_j_20240101T000000Z")
+    src["tank/a"].snapshots[0].props["userrefs"] = "0"  # nothing held: a first run, seeded in full
+    assert summary(
+        planning.plan_datasets(src, {}, "tank/a", "backup/a", DEFAULT, hold=("zsw_j_", "zsw_j"))[0].plan
+    ) == ("full @zsw_j_20240101T000000Z; -I @zsw_j_20240101T000000Z @zsw_j_20240102T000000Z")

@@ -192,6 +192,49 @@ def test_prunable(source, destination, keep, expected):
     assert retention.prunable(STEM, snaps(source), snaps(destination), keep) == tuple(expected)
 
 
+STUCK_CASES = [
+    # id, source, destination, keep, (source to destroy, destination to destroy)
+    (
+        "in a conflict: unsent ones beyond keep go, on the source only",
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        side((j(1), 1), ("made-on-backup", 9)),
+        1,
+        ([j(2), j(3)], []),
+    ),
+    (
+        "in a conflict, keep 0 still keeps the newest",
+        side((j(1), 1), (j(2), 2), (j(3), 3)),
+        side((j(1), 1)),
+        0,
+        ([j(2)], []),
+    ),
+    (
+        "in a conflict, keep 2",
+        side((j(1), 1), (j(2), 2), (j(3), 3), (j(4), 4)),
+        side((j(1), 1)),
+        2,
+        ([j(2)], []),
+    ),
+    ("no common at all", side((j(1), 1), (j(2), 2), (j(3), 3)), side(("x", 9)), 1, ([j(1), j(2)], [])),
+    (
+        "the common and older ones as usual",
+        side((j(1), 1), (j(2), 2), (j(3), 3)),
+        side((j(1), 1), (j(2), 2)),
+        1,
+        ([j(1)], [j(1)]),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "source, destination, keep, expected",
+    [case[1:] for case in STUCK_CASES],
+    ids=[case[0] for case in STUCK_CASES],
+)
+def test_a_dataset_stuck_in_a_conflict_never_piles_up_snapshots(source, destination, keep, expected):
+    assert retention.prunable(STEM, snaps(source), snaps(destination), keep, stuck=True) == tuple(expected)
+
+
 def test_prunable_never_lists_the_newest_common():
     source = snaps(side(*((j(n), n) for n in range(1, 8))))
     destination = snaps(side(*((j(n), n) for n in (1, 3, 5))))

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
-from ..jobs import paths
-from ..jobs.job import Job, load_defaults, load_job
+from ..jobs import delegation, names, paths
+from ..jobs.job import Job, check_destinations, load_defaults, load_job
 from ..operations import status
 from ..planning import capabilities
 from ..running import records, runner
 from ..running.check import check
 from ..running.execute import Executor
-from ..running.lock import JobLock
+from ..running.lock import destination_lock, job_lock
 
 log = logging.getLogger("zfs_sync_wizard")
 PROG = "zfs-sync-run"
@@ -118,11 +118,31 @@ def _select_jobs(args) -> list:
         if not files:
             raise UsageError(f"no job files in {paths.jobs_dir(conf)}")
     for name in args.jobs:
+        try:
+            names.job_name(name)  # before it becomes a path: "../x" must not reach outside jobs/
+        except ValueError as exc:
+            raise UsageError(f"job name: {exc}") from None
         path = paths.job_path(conf, name)
         if not path.exists():
             raise ConfigError(str(path), f"no such job '{name}' (job files live in {paths.jobs_dir(conf)})")
         files.append(path)
-    return [load_job(f, defaults) for f in files]  # every file valid before anything runs
+    jobs = [load_job(f, defaults) for f in files]  # every file valid before anything runs
+    check_destinations(jobs, _other_jobs(conf, defaults, jobs))
+    return jobs
+
+
+def _other_jobs(conf: Path, defaults: dict, jobs: list) -> list:
+    """The config dir's other valid jobs (an invalid one fails when it is run itself)."""
+    chosen = {job.path for job in jobs}
+    others = []
+    for path in sorted(paths.jobs_dir(conf).glob("*.yaml")):
+        if path in chosen:
+            continue
+        try:
+            others.append(load_job(path, defaults))
+        except ConfigError:
+            continue
+    return jobs + others
 
 
 def _check_job(job: Job) -> ExitCode:
@@ -136,6 +156,8 @@ def _check_job(job: Job) -> ExitCode:
         print(f"{job.name}: {endpoint.label}: ok ({', '.join(programs)})")
     src, dst = found[job.source.endpoint][1], found[job.destination.endpoint][1]
     print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
+    for line in delegation.allow_lines(job):
+        print(f"{job.name}: to run without root, {line}")
     return ExitCode.OK
 
 
@@ -152,7 +174,11 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
         log.addHandler(handler)
     try:
         # a dry run changes nothing, so it needs no lock (the wizard previews while cron runs)
-        with contextlib.nullcontext() if args.dry_run else JobLock(state, job.name):
+        locks = contextlib.ExitStack()
+        if not args.dry_run:
+            locks.enter_context(job_lock(state, job))
+            locks.enter_context(destination_lock(state, job))
+        with locks:
             log.info("run started%s", " (dry run)" if args.dry_run else "")
             opts = runner.RunOptions(
                 dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty()
@@ -161,6 +187,7 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
             record.sent = [asdict(sent) for sent in outcome.sent]
             record.bytes, record.estimated = outcome.bytes, outcome.estimated
             record.retries, record.aborted, record.held = outcome.retries, outcome.aborted, outcome.held
+            record.destroyed = outcome.destroyed
             for warning in outcome.warnings:
                 log.warning("%s: %s", job.name, warning)
             for error in outcome.errors:

@@ -11,7 +11,9 @@
 process; `render` is the copy-pastable shell line, which is also exactly
 what `--dry-run` prints.  On a remote host every stage but the last reports
 its exit status on stderr (`zsw-exit:N:STATUS`), because ssh returns only
-the last command's status and a POSIX sh has no pipefail.
+the last command's status and a POSIX sh has no pipefail; a marker that
+never arrives counts as a failure.  The script runs under `env LC_ALL=C sh
+-c`, whatever the remote login shell is.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..jobs.endpoint import LOCAL, Endpoint
-from .ssh import quote, ssh_argv
+from .ssh import quote, remote_command, ssh_argv
 
 COMPRESSORS = {
     "zstd": (["zstd", "-q", "-c", "-3"], ["zstd", "-q", "-d", "-c"]),
@@ -106,7 +108,7 @@ def build(
         script = remote_script(recv_side, DIRECT_MARKS)
         hop = Stage(
             f"ssh from {src.label} to {direct.label}",
-            (*ssh_argv(direct, None), script),
+            (*ssh_argv(direct, None), remote_command(script)),
             src,
             tuple(recv_side),
         )
@@ -141,7 +143,7 @@ def processes(stages: Sequence[Stage], control_dir: str | None) -> list[Process]
         while j < len(stages) and stages[j].endpoint == stage.endpoint:
             j += 1
         group = tuple(stages[i:j])
-        argv = tuple(ssh_argv(stage.endpoint, control_dir) + [remote_script(group, i)])
+        argv = tuple(ssh_argv(stage.endpoint, control_dir) + [remote_command(remote_script(group, i))])
         out.append(Process(group, argv))
         i = j
     return out

@@ -80,3 +80,23 @@ def empty_probe(dataset: str) -> str:
     made by hand but never written to, which can be received over safely."""
     mounted, mountpoint = quote(value("mounted", dataset)), quote(value("mountpoint", dataset))
     return f'[ "$({mounted})" = yes ] && [ -z "$(ls -A "$({mountpoint})")" ] && echo empty'
+
+
+ANSWER_MARK = "zsw-answer:"
+
+
+def answered(argv: Sequence[str]) -> str:
+    """A shell line that runs `argv` and then reports its exit status on stderr: the mark
+    tells the command's own answer from a connection that failed before it came."""
+    return f"{quote(argv)}; echo {ANSWER_MARK}$? >&2"
+
+
+def parse_answer(stderr: str) -> tuple[int | None, str]:
+    """(the command's exit status, or None when no answer came back; stderr without the mark)."""
+    status, rest = None, []
+    for line in stderr.splitlines():
+        if line.startswith(ANSWER_MARK) and line[len(ANSWER_MARK) :].isdigit():
+            status = int(line[len(ANSWER_MARK) :])
+        else:
+            rest.append(line)
+    return status, "\n".join(rest)

@@ -39,9 +39,16 @@ def ssh_argv(endpoint: Endpoint, control_dir: str | None, extra: Sequence[str] =
     return argv
 
 
-def remote_argv(endpoint: Endpoint, control_dir: str | None, command: str) -> list[str]:
-    """Run one shell command line on the endpoint."""
-    return ssh_argv(endpoint, control_dir) + [command]
+def remote_command(script: str) -> str:
+    """What ssh hands the remote login shell for `script`: a POSIX sh in the C
+    locale runs it, whatever the login shell (csh, fish) and the language, so
+    `{ ...; }`, `$?` and the English messages the runner reads hold there too."""
+    return "env LC_ALL=C sh -c " + shlex.quote(script)
+
+
+def remote_argv(endpoint: Endpoint, control_dir: str | None, script: str) -> list[str]:
+    """Run one POSIX shell command line on the endpoint."""
+    return ssh_argv(endpoint, control_dir) + [remote_command(script)]
 
 
 def close_argv(endpoint: Endpoint, control_dir: str) -> list[str]:

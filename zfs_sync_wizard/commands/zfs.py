@@ -50,6 +50,11 @@ def written(dataset: str, base: str | None) -> list[str]:
     return value(f"written@{base}" if base else "referenced", dataset, parsable=True)
 
 
+def bookmarks(dataset: str) -> list[str]:
+    """The dataset's own bookmarks with their createtxg (OpenZFS; zfs-fuse has none and fails)."""
+    return ["zfs", "list", "-H", "-p", "-t", "bookmark", "-o", "name,createtxg", "-d", "1", dataset]
+
+
 def resume_token(dataset: str) -> list[str]:
     return value("receive_resume_token", dataset)
 
@@ -92,6 +97,15 @@ def hold(tag: str, dataset: str, name: str) -> list[str]:
 
 def release(tag: str, dataset: str, name: str) -> list[str]:
     return ["zfs", "release", tag, f"{dataset}@{name}"]
+
+
+def holds(snapshots: Sequence[str]) -> list[str]:
+    """Every hold on these snapshots (`NAME<TAB>TAG<TAB>TIMESTAMP`), one command for all."""
+    return ["zfs", "holds", "-H", *snapshots]
+
+
+def release_all(tag: str, snapshots: Sequence[str]) -> list[str]:
+    return ["zfs", "release", tag, *snapshots]
 
 
 def snapshot(dataset: str, name: str, recursive: bool) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from . import names
+from . import names, yamlfile
 from .endpoint import Endpoint
 from .schema import JOB_ONLY, SCHEMA, merge, validate
 
@@ -60,33 +60,24 @@ class Job:
 
     @property
     def hold_tag(self) -> str:
-        """The `zfs hold` tag that protects this job's incremental base."""
-        return f"zsw_{self.name}"
+        """The `zfs hold` tag that protects this job's incremental base: `<prefix>_<job>`."""
+        return f"{self.snapshot_prefix}_{self.name}"
 
     @property
     def snapshot_stem(self) -> str:
-        """Every replication snapshot of this job starts with this."""
+        """Every replication snapshot of this job starts with this: `<prefix>_<job>_`.
+
+        A prefix has no `_`, so the first `_` ends it and no two (prefix, job)
+        pairs share a stem: `zsw_b` + `c` could otherwise be `zsw` + `b_c`.
+        """
         return f"{self.snapshot_prefix}_{self.name}_"
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(str(path), f"{at}not valid YAML: {getattr(exc, 'problem', exc)}") from None
 
 
 def load_defaults(path: Path) -> dict:
     """Validated defaults.yaml (an absent file means no defaults)."""
     if not path.exists():
         return {}
-    data = _read_yaml(path) or {}
+    data = yamlfile.read(path) or {}
     checked = validate(data, SCHEMA, str(path), "", partial=True)
     for section, key in JOB_ONLY:
         if key in checked.get(section, {}):
@@ -108,7 +99,7 @@ def from_mapping(data: Any, name: str, where: str, defaults: dict | None = None)
 
 
 def load_job(path: Path, defaults: dict | None = None) -> Job:
-    data = _read_yaml(path)
+    data = yamlfile.read(path)
     if data is None:
         raise ConfigError(str(path), "the file is empty")
     return from_mapping(data, path.stem, str(path), defaults)
@@ -162,7 +153,7 @@ def _build(s: dict, name: str, where: str) -> Job:
 _THIS_MACHINE = ("localhost", "127.0.0.1", "::1")
 
 
-def _machine(endpoint: Endpoint) -> tuple:
+def machine(endpoint: Endpoint) -> tuple:
     """Which machine an endpoint is, as far as names tell (for the overlap check)."""
     if endpoint.is_local or endpoint.host.lower() in _THIS_MACHINE:
         return (None, None)
@@ -171,7 +162,7 @@ def _machine(endpoint: Endpoint) -> tuple:
 
 def _check_not_overlapping(job: Job, where: str) -> None:
     src, dst = job.source, job.destination
-    if _machine(src.endpoint) != _machine(dst.endpoint):
+    if machine(src.endpoint) != machine(dst.endpoint):
         return
     if names.is_inside(dst.dataset, src.dataset) or names.is_inside(src.dataset, dst.dataset):
         raise ConfigError(
@@ -184,3 +175,25 @@ def _check_not_overlapping(job: Job, where: str) -> None:
 def dump(settings: dict) -> str:
     """YAML text for a job mapping, keys in schema order."""
     return yaml.safe_dump(settings, sort_keys=False, default_flow_style=False)
+
+
+def same_destination(a: Job, b: Job) -> bool:
+    """Whether two jobs would receive into the same dataset (one recursive job's tree counts whole)."""
+    if machine(a.destination.endpoint) != machine(b.destination.endpoint):
+        return False
+    da, db = a.destination.dataset, b.destination.dataset
+    return da == db or (a.recursive and names.is_inside(db, da)) or (b.recursive and names.is_inside(da, db))
+
+
+def check_destinations(jobs: list[Job], others: list[Job]) -> None:
+    """Refuse a job that receives into the same destination as another job (both files named)."""
+    for job in jobs:
+        for other in others:
+            if other.path != job.path and same_destination(job, other):
+                where = f"{job.destination.endpoint.label}:{job.destination.dataset}"
+                raise ConfigError(
+                    str(job.path),
+                    f"destination.dataset: {where} is also written by the job in {other.path} "
+                    f"({other.destination.dataset}); two jobs receiving into one dataset would "
+                    "undo each other's snapshots. Give each job its own destination dataset",
+                )

@@ -27,7 +27,7 @@ _RESERVED_POOLS = {
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 _JOB = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_SNAP_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}")
+_SNAP_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,31}")  # no "_": it ends the prefix in a stem
 MAX_DATASET_LEN = 255
 
 DATASET_RULE = (
@@ -101,7 +101,7 @@ def job_name(value: object) -> str:
 def snapshot_prefix(value: object) -> str:
     if not isinstance(value, str) or not _SNAP_PREFIX.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a snapshot prefix: letters, digits, _ . : - (up to 32), "
-            "starting with a letter or digit"
+            f"{value!r} is not a snapshot prefix: letters, digits, . : - (up to 32, no _, which "
+            "separates it from the job name), starting with a letter or digit"
         )
     return value

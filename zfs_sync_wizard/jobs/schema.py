@@ -38,6 +38,19 @@ def _check_count(v):
     return v
 
 
+MAX_RETRIES = 20
+MAX_RETRY_DELAY = 3600  # seconds; the delay doubles per attempt, capped at this too
+
+
+def _check_range(low: int, high: int):
+    def run(v):
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return v
+
+    return run
+
+
 def _optional(check):
     def run(v):
         return None if v is None else check(v)
@@ -133,8 +146,8 @@ SCHEMA: dict[str, Any] = {
         "raw": (_choice("auto", "always", "never"), "auto"),
         "direct": (_check_bool, False),
         "direct_host": (_optional(_check_host), None),
-        "retries": (_check_count, 3),
-        "retry_delay": (_check_count, 30),
+        "retries": (_check_range(0, MAX_RETRIES), 3),
+        "retry_delay": (_check_range(0, MAX_RETRY_DELAY), 30),
     },
     "snapshots": {
         "take": (_check_bool, True),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from . import sizes
+
 PROPERTIES = ("guid", "createtxg", "creation")  # what commands/zfs.py's listing asks for
 
 
@@ -18,6 +20,7 @@ class Snapshot:
     guid: int | None  # None only for a snapshot a dry run plans to take
     createtxg: int
     creation: int = 0
+    props: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # the other listed ones
 
 
 @dataclass
@@ -65,6 +68,7 @@ def parse(text: str) -> Inventory:
                 _int(p.get("guid")),
                 _int(p.get("createtxg")),
                 _int(p.get("creation")),
+                {k: v for k, v in p.items() if k not in PROPERTIES},
             )
             for n, p in by_name.items()
         ]
@@ -77,6 +81,30 @@ def _int(value: str | None) -> int:
         return int(value or 0)
     except ValueError:
         return 0
+
+
+MODIFIED_PROPERTIES = ("written", "referenced", "used")  # what `modified` reads (written: OpenZFS only)
+
+
+def modified(ds: Dataset) -> bool:
+    """Whether a dataset was written to since its newest snapshot (a receive would refuse it).
+
+    OpenZFS says so exactly (`written` > 0).  Where there is no `written`
+    (zfs-fuse), a file added or removed changes `referenced` and one
+    overwritten gives the newest snapshot space of its own (`used` > 0).
+    """
+    if not ds.snapshots:
+        return False
+    written = sizes.parse_value(ds.props.get("written", ""))
+    if written is not None:
+        return written > 0
+    newest = ds.snapshots[-1]
+    now, then = (
+        sizes.parse_value(ds.props.get("referenced", "")),
+        sizes.parse_value(newest.props.get("referenced", "")),
+    )
+    own = sizes.parse_value(newest.props.get("used", ""))
+    return (now is not None and then is not None and now != then) or bool(own)
 
 
 def bare(inv: Inventory, name: str) -> bool:

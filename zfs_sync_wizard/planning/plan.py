@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Union
 
-from . import inventory
+from . import inventory, naming
 from .inventory import Inventory, Snapshot
 
+RELEASE_HINT = "zfs release {tag} {snapshot}"
 ROLLBACK_HINT = "set 'destination: rollback: true' in the job or run once with --rollback"
 
 
@@ -48,12 +49,14 @@ class Send:
 class Rollback:
     to: str  # destination snapshot name
     destroys: tuple[str, ...]  # destination snapshots that are newer and will be lost
+    txg: int = 0  # createtxg of `to` on the destination: bookmarks after it go too
 
 
 @dataclass(frozen=True)
 class Transfer:
     sends: tuple[Send, ...]
     rollback: Rollback | None = None
+    discards_changes: bool = False  # the destination was modified; zfs receive -F discards that (allowed)
 
     def taken(self, name: str, guid: int) -> Transfer:
         """This plan once its planned snapshot `name` exists with `guid`."""
@@ -95,6 +98,10 @@ class Diverged(Conflict):
 
 class TargetModified(Conflict):
     pass
+
+
+class DestinationMissing(Conflict):
+    """The destination is gone although this job replicated there (renamed, destroyed)."""
 
 
 Plan = Union[Transfer, UpToDate, Conflict]
@@ -161,7 +168,7 @@ def plan(
                 _names(source),
                 _names(destination),
             )
-        rollback = Rollback(dst_common.name, extra)
+        rollback = Rollback(dst_common.name, extra, dst_common.createtxg)
     elif destination_modified and not policy.rollback:
         return TargetModified(
             f"the destination has been modified since its newest snapshot @{dst_common.name}; "
@@ -177,7 +184,7 @@ def plan(
         force,
         newest.guid,
     )
-    return Transfer((step,), rollback)
+    return Transfer((step,), rollback, discards_changes=destination_modified)
 
 
 @dataclass(frozen=True)
@@ -225,22 +232,59 @@ def plan_datasets(
     policy: Policy,
     empties: frozenset[str] = frozenset(),
     planned: str | None = None,
+    hold: tuple[str, str] | None = None,
 ) -> list[Pair]:
     """Plan `src_root` and every dataset listed below it, parents first.
 
     `empties` are destination datasets without snapshots that hold nothing
     (looked inside by the caller), so receiving over them loses nothing.
+    A destination written to since its newest snapshot is read off its own
+    listing (inventory.modified).  `hold` is the job's (snapshot stem, hold
+    tag): a destination that does not exist while the source still holds one
+    of the job's snapshots (its base) was renamed or destroyed, and is
+    refused, never silently seeded anew beside the old copy.
     """
     pairs = []
     for name in inventory.children(src_inv, src_root):
         target = inventory.relocate(name, src_root, dst_root)
         dst = dst_inv.get(target)
         snaps = dst.snapshots if dst else None
+        base = _held_base(src_inv[name], hold) if dst is None and hold else None
+        if base:
+            pairs.append(Pair(name, target, _missing(src_inv[name], base, hold[1])))
+            continue
         result = plan(
-            src_inv[name].snapshots, snaps, policy, destination_empty=target in empties, planned=planned
+            src_inv[name].snapshots,
+            snaps,
+            policy,
+            destination_modified=dst is not None and inventory.modified(dst),
+            destination_empty=target in empties,
+            planned=planned,
         )
         pairs.append(Pair(name, target, result))
     return pairs
+
+
+def _held_base(source: inventory.Dataset, hold: tuple[str, str]) -> str | None:
+    """The newest of the job's snapshots that something holds (the listing's userrefs)."""
+    stem = hold[0]
+    held = [
+        s
+        for s in source.snapshots
+        if naming.is_ours(stem, s.name) and s.props.get("userrefs", "0") not in ("0", "-", "")
+    ]
+    return held[-1].name if held else None
+
+
+def _missing(source: inventory.Dataset, base: str, tag: str) -> DestinationMissing:
+    return DestinationMissing(
+        f"the destination does not exist, yet this job replicated {source.name} there before (its base "
+        f"@{base} is still held on the source): it was renamed or destroyed. If it was renamed or moved, "
+        "point the job's destination.dataset at it; to start over with a full copy, release the hold "
+        "on the source and run again: " + RELEASE_HINT.format(tag=tag, snapshot=f"{source.name}@{base}"),
+        _names(source.snapshots),
+        (),
+    )
 
 
 def transfers(pairs: Sequence[Pair]) -> list[Pair]:

@@ -4,7 +4,9 @@ A `receive_resume_token` on the destination is checked the way
 zfs_autobackup does, with `zfs send -nvP -t TOKEN` on the source: resumed
 when the source can still send it and it leads to the snapshot (same name
 and GUID) that the source still has; otherwise the partial state is
-aborted (`zfs receive -A`) and the dataset planned afresh.
+aborted (`zfs receive -A`) and the dataset planned afresh; only zfs's own
+answer counts, never a connection that failed while asking (running/partials.py
+tells them apart by a mark the shell prints after zfs has answered).
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ newest replication snapshots on each side, and, per side, the newest
 snapshot of each of the last N hours, days, weeks and months that have one
 (the job's `retention` counts, as sanoid counts them; periods in UTC).
 Older ones go only once a newer common one exists.
+
+A dataset stuck in a conflict (`stuck`) gets a new replication snapshot
+every run that can never be sent: on its source, of those newer than the
+common one (or all of them, without a common one) only the newest
+max(keep, 1) stay, so they never pile up while someone resolves it.
 """
 
 from __future__ import annotations
@@ -32,17 +37,20 @@ def prunable(
     destination: Sequence[Snapshot],
     keep: int,
     retention: Mapping[str, Mapping[str, int]] | None = None,
+    stuck: bool = False,
 ) -> tuple[list[str], list[str]]:
     """(source names, destination names) of replication snapshots to destroy."""
     ours_src = [s for s in source if naming.is_ours(stem, s.name)]
     ours_dst = [s for s in destination if naming.is_ours(stem, s.name)]
     dst_guids = {s.guid for s in ours_dst}
     common = next((s for s in reversed(ours_src) if s.guid in dst_guids), None)
+    unsent = ours_src[ours_src.index(common) + 1 :] if common is not None else ours_src
+    piled = [s.name for s in unsent[: -max(keep, 1)]] if stuck else []
     if common is None:
-        return [], []
+        return piled, []
     retention = retention or {}
     return (
-        _older(ours_src, common.guid, keep, retention.get("source", {})),
+        _older(ours_src, common.guid, keep, retention.get("source", {})) + piled,
         _older(ours_dst, common.guid, keep, retention.get("destination", {})),
     )
 

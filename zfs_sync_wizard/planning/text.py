@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import humanize
+
 from ..errors import StageFailed
 from ..jobs.job import Job
 from .plan import ROLLBACK_HINT, Conflict, Pair, Plan, UpToDate
@@ -57,9 +59,25 @@ def conflict(conflict: Conflict, dataset: str, destination: str, shown: int = 5)
     )
 
 
-def stage_failure(exc: StageFailed) -> str:
-    """A failed stage, with the way out where there is one."""
-    text = str(exc)
+def out_of_space(exc: StageFailed) -> bool:
+    return exc.stage == "zfs receive" and "out of space" in exc.stderr.lower()
+
+
+def space_needed(pool: str, available: int | None, needed: int | None) -> str:
+    """What a receive that ran out of space needed, as far as both sides can tell."""
+    have = (
+        f"{humanize.naturalsize(available, binary=True)} free" if available is not None else "too little free"
+    )
+    want = f"; this stream needs about {humanize.naturalsize(needed, binary=True)}" if needed else ""
+    return (
+        f"\n  the destination pool {pool} has {have}{want}. Free space there (or grow the pool), "
+        "then run again"
+    )
+
+
+def stage_failure(exc: StageFailed, space: str = "") -> str:
+    """A failed stage, with the way out where there is one (`space`: see space_needed)."""
+    text = str(exc) + (space if out_of_space(exc) else "")
     if exc.stage == "zfs receive" and "modified" in exc.stderr:
         text += (
             "\n  the destination changed since the last common snapshot; to discard those changes, "

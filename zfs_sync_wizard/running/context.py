@@ -43,6 +43,9 @@ class Outcome:
     retries: list[str] = field(default_factory=list)  # "dataset: attempt N failed: ..."
     aborted: list[str] = field(default_factory=list)  # partial receives given up, with why
     held: list[str] = field(default_factory=list)  # "dataset@snapshot" protected as the next base
+    destroyed: list[str] = field(
+        default_factory=list
+    )  # what a rollback or receive -F destroyed on the destination
     bytes: int = 0
     estimated: int = 0
 

@@ -11,8 +11,10 @@ collected and a failure names the stage that caused it.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ class Result:
 class StageStatus:
     index: int
     stage: pl.Stage
-    status: int
+    status: int | None  # None: a remote stage whose exit status never arrived
     stderr: list
 
 
@@ -95,7 +97,15 @@ class Executor:
         cmd = _resolve(argv[0], "localhost")
         try:
             with open(os.devnull, "rb") as nothing:  # a str _in would be sent as data
-                done = cmd(*argv[1:], _ok_code=range(256), _tty_out=False, _in=nothing, _return_cmd=True)
+                done = cmd(
+                    *argv[1:],
+                    _ok_code=range(256),
+                    _tty_out=False,
+                    _in=nothing,
+                    _return_cmd=True,
+                    _env=_c_locale(),
+                    _preexec_fn=_die_with_runner,
+                )
             status = done.exit_code
             stdout, stderr = done.stdout, done.stderr
         except sh.SignalException as exc:
@@ -123,7 +133,14 @@ class Executor:
             for i, (proc, cmd) in enumerate(zip(procs, commands)):
                 is_pv = any(stage.name == "pv" for stage in proc.stages)  # pv's numbers come through ssh too
                 collect = _collector(tails[i], on_pv_line if is_pv else None)
-                kwargs = {"_bg": True, "_bg_exc": False, "_ok_code": range(256), "_err": collect}
+                kwargs = {
+                    "_bg": True,
+                    "_bg_exc": False,
+                    "_ok_code": range(256),
+                    "_err": collect,
+                    "_env": _c_locale(),
+                    "_preexec_fn": _die_with_runner,
+                }
                 kwargs["_in"] = previous if previous is not None else nothing
                 if i < len(procs) - 1:
                     kwargs["_piped"] = True
@@ -153,6 +170,20 @@ class Executor:
             except sh.ErrorReturnCode:
                 pass
         self._remotes.clear()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_runner() -> None:
+    """In each child before exec: SIGTERM when the runner dies (even by SIGKILL), so a
+    killed run leaves no transfer running on its own for the next run to trip over."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _c_locale() -> dict:
+    """This process's environment (as it is now) in the C locale: messages are matched in English."""
+    return dict(os.environ, LC_ALL="C")
 
 
 def _prompt(endpoint: Endpoint) -> str:
@@ -192,7 +223,13 @@ def _kill_all(running) -> None:
 
 
 def _stage_statuses(procs, statuses, tails) -> list:
-    """Per-stage exit statuses, with ssh's and the remote stages' told apart."""
+    """Per-stage exit statuses, with ssh's and the remote stages' told apart.
+
+    A remote stage other than the last reports its status by a marker; one
+    whose marker never came is a failure (status None), unless the ssh
+    connection itself died, which is then the failure.  The stages behind a
+    direct hop report theirs through the hop, numbered from DIRECT_MARKS.
+    """
     out, index = [], 0
     for proc, status, tail in zip(procs, statuses, tails):
         if not proc.remote:
@@ -200,17 +237,46 @@ def _stage_statuses(procs, statuses, tails) -> list:
             index += 1
             continue
         marks, lines = pl.markers(tail)
-        # 255, or ssh killed by a signal: the connection failed, the remote stages' fate is unknown
-        ssh_failed = status == SSH_ERROR or status < 0
-        if ssh_failed:
+        ssh_failed = _connection_died(status) and not _hop_reported(proc, index, marks)
+        if ssh_failed:  # the remote stages' fate is unknown
             ssh_stage = pl.Stage(f"ssh to {proc.endpoint.label}", proc.argv)
             out.append(StageStatus(-1, ssh_stage, status, lines))
         for offset, stage in enumerate(proc.stages):
-            last = offset == len(proc.stages) - 1
-            stage_status = (0 if ssh_failed else status) if last else marks.get(index, 0)
-            out.append(StageStatus(index, stage, stage_status, lines))
+            if offset == len(proc.stages) - 1:
+                stage_status = 0 if ssh_failed else status
+            else:
+                stage_status = marks.get(index, 0 if ssh_failed else None)
+            if stage.inner:
+                out += _behind_hop(stage, stage_status, marks, lines, index)
+            else:
+                out.append(StageStatus(index, stage, stage_status, lines))
             index += 1
     return out
+
+
+def _behind_hop(hop: pl.Stage, status: int | None, marks: dict, lines: list, index: int) -> list:
+    """A direct hop's own ssh, then the stages it runs on the far host."""
+    out = []
+    hop_failed = status is not None and _connection_died(status)
+    if hop_failed:
+        out.append(StageStatus(index, hop, status, lines))
+    for offset, inner in enumerate(hop.inner):
+        if offset == len(hop.inner) - 1:
+            inner_status = 0 if hop_failed else status
+        else:
+            inner_status = marks.get(pl.DIRECT_MARKS + offset, 0 if hop_failed or status is None else None)
+        out.append(StageStatus(pl.DIRECT_MARKS + offset, inner, inner_status, lines))
+    return out
+
+
+def _hop_reported(proc, first: int, marks: dict) -> bool:
+    """A process ending in a direct hop whose stages here all reported: the 255 is the hop's own."""
+    return bool(proc.stages[-1].inner) and all(first + k in marks for k in range(len(proc.stages) - 1))
+
+
+def _connection_died(status: int) -> bool:
+    """ssh's own failure (255) or ssh killed by a signal."""
+    return status == SSH_ERROR or status < 0
 
 
 def _blame(stages: list) -> StageFailed | None:
@@ -224,12 +290,14 @@ def _blame(stages: list) -> StageFailed | None:
     failed = [s for s in stages if s.status != 0]
     if not failed:
         return None
-    culprit = failed[-1]
-    for position, s in enumerate(failed):
+    # by cause: an ssh connection that died takes its peers' broken pipes with it, whichever ends first
+    culprit = next((s for s in failed if _is_ssh(s) and _connection_died(s.status)), None)
+    for position, s in enumerate(failed if culprit is None else ()):
         downstream_failed = position < len(failed) - 1
         if not (downstream_failed and _broke_pipe(s)):
             culprit = s
             break
+    culprit = culprit or failed[-1]
     others = [f"{s.stage.name} exit {s.status}" for s in failed if s is not culprit]
     return StageFailed(
         culprit.stage.name,
@@ -239,6 +307,10 @@ def _blame(stages: list) -> StageFailed | None:
         "\n".join(culprit.stderr),
         others,
     )
+
+
+def _is_ssh(s: StageStatus) -> bool:
+    return s.stage.name.startswith("ssh ") and s.status is not None
 
 
 def _broke_pipe(s: StageStatus) -> bool:

@@ -16,11 +16,13 @@ NO_TOKEN = ("", "-")  # receive_resume_token when there is none
 
 def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> Inventory:
     """The job's datasets on one side ({} for a destination that does not exist yet)."""
-    extra = []
+    extra = ["userrefs"]  # who holds a snapshot: holds.reconcile asks only about held ones
     if endpoint == s.src and s.src_caps.raw:
         extra.append("encryption")
     if endpoint == s.dst and s.resumable:
         extra.append("receive_resume_token")
+    if endpoint == s.dst:  # was it written to since its newest snapshot? (OpenZFS says it exactly)
+        extra += ["written"] if s.dst_caps.modern_receive else ["referenced", "used"]
     recursive = s.job.recursive
     try:
         result = s.ex.run(endpoint, zfs.listing(dataset, recursive, extra), changes=False)

@@ -13,7 +13,8 @@ from . import holds
 from .context import RunState
 
 
-def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> None:
+def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[str] = frozenset()) -> None:
+    """Prune both sides; `stuck` are the source datasets in a conflict this run."""
     job = s.job
     if not job.take_snapshots:
         return
@@ -21,8 +22,13 @@ def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> None:
         target = inventory.relocate(name, job.source.dataset, job.destination.dataset)
         dst_snaps = dst_inv[target].snapshots if target in dst_inv else []
         old_src, old_dst = retention.prunable(
-            job.snapshot_stem, src_inv[name].snapshots, dst_snaps, job.keep, job.retention
+            job.snapshot_stem, src_inv[name].snapshots, dst_snaps, job.keep, job.retention, name in stuck
         )
+        if name in stuck and old_src and not s.ex.dry_run:
+            s.outcome.warnings.append(
+                f"{name} is in a conflict (see the error): {len(old_src)} of its replication snapshots that "
+                f"could not be sent are pruned, the newest {max(job.keep, 1)} kept until it is resolved"
+            )
         for endpoint, dataset, names in ((s.dst, target, old_dst), (s.src, name, old_src)):
             for snap in names:
                 _destroy(s, endpoint, dataset, snap)

@@ -28,6 +28,9 @@ class RunRecord:
     retries: list = field(default_factory=list)  # transfer attempts that failed and were retried
     aborted: list = field(default_factory=list)  # partial receives given up, with the reason
     held: list = field(default_factory=list)  # snapshots held as the next incremental's base
+    destroyed: list = field(
+        default_factory=list
+    )  # what a rollback or receive -F destroyed on the destination
     errors: list = field(default_factory=list)
     dry_run: bool = False
 

@@ -50,15 +50,24 @@ def _run(s: RunState) -> None:
         log.info("%s", no_resume_notice(s.src, s.dst))
     src_inv = listing.list_side(s, s.src, job.source.dataset, required=True)
     dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
-    if resume_partials(s, src_inv, dst_inv) and not opts.dry_run:
+    found, kept = resume_partials(s, src_inv, dst_inv)
+    if found and not opts.dry_run:
         dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
     policy = plan.Policy(job.incremental, job.initial, job.rollback or opts.rollback)
     now = opts.now or datetime.now()
     planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
     empties = listing.empty_destinations(s, dst_inv)
     pairs = plan.plan_datasets(
-        src_inv, dst_inv, job.source.dataset, job.destination.dataset, policy, empties, planned
+        src_inv,
+        dst_inv,
+        job.source.dataset,
+        job.destination.dataset,
+        policy,
+        empties,
+        planned,
+        (job.snapshot_stem, job.hold_tag),
     )
+    pairs = [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
     if opts.dry_run:
         ex.echo(text.summary(job, pairs, planned))
     if planned and plan.transfers(pairs):
@@ -80,8 +89,10 @@ def _run(s: RunState) -> None:
         src_after = src_inv
         dst_after = listing.list_side(s, s.dst, job.destination.dataset, required=False)
         arrived = verify.verify(s, pairs, dst_after)
+    stuck = frozenset(p.source for p in pairs if isinstance(p.plan, plan.Conflict))
     holds.move(s, arrived)
-    prune.prune(s, src_after, dst_after)
+    holds.reconcile(s, src_after, dst_after, stuck)
+    prune.prune(s, src_after, dst_after, stuck)
 
 
 def _names(inv: Inventory) -> set[str]:

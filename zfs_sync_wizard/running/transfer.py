@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from ..commands import pipeline as pl
 from ..commands import zfs
 from ..errors import CommandFailed, Interrupted, StageFailed, ZswError
-from ..planning import capabilities, inventory, plan, text
+from ..jobs.schema import MAX_RETRY_DELAY
+from ..planning import capabilities, inventory, plan, sizes, text
 from ..planning.plan import Pair
 from .context import RunState, Sent
 from .estimate import estimate, written_since
@@ -43,20 +45,35 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
         return
     try:
         if todo.rollback:
-            log.info(
-                "%s: rolling back to @%s, destroying %s",
-                pair.destination,
-                todo.rollback.to,
-                ", ".join(todo.rollback.destroys),
-            )
-            s.ex.run(s.dst, zfs.rollback(pair.destination, todo.rollback.to), changes=True)
+            _roll_back(s, pair.destination, todo.rollback)
+        if todo.discards_changes:
+            _destroyed(s, pair.destination, f"changes written since @{todo.sends[0].base} (zfs receive -F)")
         flags = send_flags(s, source)
         for step in todo.sends:
             send = zfs.send(pair.source, step, flags)
-            receive = zfs.receive(pair.destination, step, s.resumable)
             # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
             known = written_since(s, pair.source, step.base) if step.planned else None
-            resumed = stream(s, pair.source, pair.destination, send, receive, step.target, step.kind, known)
+            try:
+                resumed = stream(
+                    s,
+                    pair.source,
+                    pair.destination,
+                    send,
+                    zfs.receive(pair.destination, step, s.resumable),
+                    step.target,
+                    step.kind,
+                    known,
+                )
+            except StageFailed as exc:
+                if step.force or not (_refused_as_modified(exc) and _rollback_allowed(s)):
+                    raise
+                # a change the listing could not see (zfs-fuse has no `written`): discard it as allowed
+                _destroyed(s, pair.destination, f"changes written since @{step.base} (zfs receive -F)")
+                forced = replace(step, force=True)
+                receive = zfs.receive(pair.destination, forced, s.resumable)
+                resumed = stream(
+                    s, pair.source, pair.destination, send, receive, step.target, step.kind, known
+                )
             if step.kind == "full" and s.job.readonly:
                 s.ex.run(s.dst, zfs.set_readonly(pair.destination), changes=True)
             if resumed:
@@ -65,9 +82,51 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
     except Interrupted:
         raise
     except StageFailed as exc:
-        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {text.stage_failure(exc)}")
+        space = _space(s, pair) if text.out_of_space(exc) else ""
+        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {text.stage_failure(exc, space)}")
     except (CommandFailed, ZswError) as exc:
         s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {exc}")
+
+
+def _space(s: RunState, pair: Pair) -> str:
+    """How much the destination pool has and the stream needed (two read-only commands)."""
+    pool = pair.destination.split("/")[0]
+    result = s.ex.run(s.dst, zfs.value("available", pool, parsable=True), changes=False, check=False)
+    available = sizes.parse_value(result.stdout) if result.status == 0 else None
+    base = pair.plan.sends[0].base if isinstance(pair.plan, plan.Transfer) else None
+    return text.space_needed(pool, available, written_since(s, pair.source, base))
+
+
+def _rollback_allowed(s: RunState) -> bool:
+    return s.job.rollback or s.opts.rollback
+
+
+def _refused_as_modified(exc: StageFailed) -> bool:
+    return exc.stage == "zfs receive" and "has been modified" in exc.stderr
+
+
+def _destroyed(s: RunState, dataset: str, what: str) -> None:
+    """Say what is destroyed on the destination: on stderr (cron mails it) and in the run record."""
+    if s.ex.dry_run:
+        return
+    item = f"{s.dst.label}:{dataset}: {what}"
+    log.warning("%s: destroying on the destination: %s", s.job.name, item)
+    s.outcome.destroyed.append(item)
+
+
+def _roll_back(s: RunState, dataset: str, rollback: plan.Rollback) -> None:
+    """zfs rollback -r: the newer snapshots and bookmarks go, each one named first."""
+    listed = s.ex.run(s.dst, zfs.bookmarks(dataset), changes=False, check=False)
+    marks = []
+    for line in listed.stdout.splitlines() if listed.status == 0 else []:
+        name, _, txg = line.partition("\t")
+        if txg.strip().isdigit() and int(txg) > rollback.txg:
+            marks.append(name.partition("#")[2])
+    for name in rollback.destroys:
+        _destroyed(s, dataset, f"snapshot @{name} (zfs rollback -r to @{rollback.to})")
+    for name in marks:
+        _destroyed(s, dataset, f"bookmark #{name} (zfs rollback -r to @{rollback.to})")
+    s.ex.run(s.dst, zfs.rollback(dataset, rollback.to), changes=True)
 
 
 def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list) -> None:
@@ -116,7 +175,7 @@ def stream(
         except StageFailed as exc:
             if attempt >= s.job.retries or not retryable(exc):
                 raise
-            delay = s.job.retry_delay * 2**attempt
+            delay = min(s.job.retry_delay * 2**attempt, MAX_RETRY_DELAY)
             last_line = (exc.stderr.strip().splitlines() or [""])[-1]
             note = f"{source} -> {destination}: attempt {attempt + 1} failed, retrying in {delay} s: {exc.stage}: {last_line}"
             log.info("%s", note)
@@ -139,4 +198,5 @@ def stream(
 
 
 def retryable(exc: StageFailed) -> bool:
-    return exc.stage.startswith("ssh to") and not any(m in exc.stderr for m in PERMANENT_SSH)
+    """An ssh connection that dropped ("ssh to HOST", or a direct hop "ssh from A to B"), not a refusal."""
+    return exc.stage.startswith("ssh ") and not any(m in exc.stderr for m in PERMANENT_SSH)

@@ -441,6 +441,26 @@ class Guest:
         out = self.sh(self._PIDS + "; cat /run/zsw-own.$$; rm -f /run/zsw-*.$$", pattern).stdout
         return [int(p) for p in out.split()]
 
+    def wrap_command(self, name: str, script: str) -> None:
+        """Replace program ``name`` (as PATH finds it) by a shell script on this guest;
+        ``"$REAL"`` runs a copy of the real one (in /var/lib: /run is noexec; a copy, not a bind
+        mount: / is shared here, so a mount over the original would propagate onto that too).
+        ``unwrap_command`` puts it back."""
+        self.sh(
+            'set -e; path=$(readlink -f "$(command -v "$1")"); mkdir -p /var/lib/zsw-wrap;'
+            ' real=/var/lib/zsw-wrap/real-"$1"; cp "$path" "$real";'
+            ' printf "#!/bin/sh\\nREAL=%s\\n%s\\n" "$real" "$2" > /var/lib/zsw-wrap/"$1"; chmod +x /var/lib/zsw-wrap/"$1";'
+            ' mount --bind /var/lib/zsw-wrap/"$1" "$path"',
+            name,
+            script,
+        )
+
+    def unwrap_command(self, name: str) -> None:
+        self.sh(
+            'path=$(readlink -f "$(command -v "$1")"); umount "$path"; rm -f /var/lib/zsw-wrap/*"$1"',
+            name,
+        )
+
     def kill(self, pattern: str, signal: str = "KILL") -> int:
         """Signal every process matching ``pattern`` (pgrep -f); return how many."""
         out = self.sh(

@@ -1,0 +1,42 @@
+"""What a job needs from `zfs allow` to run as a user other than root (pure).
+
+Each side's user gets exactly the permissions the job's commands use, on the
+dataset they act on: the source's for sending, its replication snapshots,
+holds and pruning; the destination's on the parent the receive creates the
+dataset under (receiving, holds, pruning, `readonly`, rollback where the job
+allows it).  `zfs-sync-run --check` prints them as `zfs allow` lines.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from .job import Job
+
+
+def permissions(job: Job) -> list[tuple[str, str, list[str]]]:
+    """[(side label, dataset, permissions)] for the source and the destination."""
+    src = ["send", "hold", "release"]
+    if job.take_snapshots:
+        src += ["snapshot", "destroy", "mount"]  # destroy needs mount too
+    dst = ["receive", "create", "mount", "hold", "release", "destroy"]
+    if job.readonly:
+        dst.append("readonly")
+    if job.rollback:
+        dst.append("rollback")
+    parent = job.destination.dataset.rpartition("/")[0] or job.destination.dataset
+    return [
+        (job.source.endpoint.label, job.source.dataset, src),
+        (job.destination.endpoint.label, parent, dst),
+    ]
+
+
+def allow_lines(job: Job) -> list[str]:
+    """`on HOST: zfs allow -u USER PERMS DATASET`, one per side (`--rollback` needs rollback too)."""
+    lines = []
+    for (label, dataset, perms), endpoint in zip(
+        permissions(job), (job.source.endpoint, job.destination.endpoint)
+    ):
+        user = endpoint.user or (getpass.getuser() if endpoint.is_local else "root")
+        lines.append(f"on {label}: zfs allow -u {user} {','.join(perms)} {dataset}")
+    return lines
