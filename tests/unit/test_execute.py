@@ -633,3 +633,21 @@ def test_a_killed_runner_takes_its_pipeline_with_it(tmp_path):
     while any(Path(f"/proc/{p}").exists() for p in stages) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in stages if Path(f"/proc/{p}").exists()], "a stage outlived the runner"
+
+
+def test_a_run_keeps_its_control_sockets_in_a_private_folder(monkeypatch):
+    from zfs_sync_wizard.running import runner
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def first_step(state):
+        seen.append(oct(Path(state.ex.control_dir).stat().st_mode & 0o777))
+        raise Stop
+
+    monkeypatch.setattr(runner, "_run", first_step)
+    with pytest.raises(Stop):
+        runner.run(None, runner.RunOptions())
+    assert seen == ["0o700"]

@@ -512,3 +512,16 @@ def test_an_answer_is_told_from_a_connection_that_failed_before_it(stderr, statu
         probes.answered(["zfs", "send", "-nvP", "-t", "1-abc"])
         == "zfs send -nvP -t 1-abc; echo zsw-answer:$? >&2"
     )
+
+
+@pytest.mark.parametrize("endpoint", [DST, SRC, ssh.Endpoint(host="b", known_hosts="/etc/zsw/known_hosts")])
+def test_ssh_never_asks_and_never_trusts_an_unknown_host_key(endpoint):
+    for argv in (
+        ssh.ssh_argv(endpoint, "/run/c"),
+        ssh.remote_argv(endpoint, None, "true"),
+        ssh.close_argv(endpoint, "/c"),
+    ):
+        text = " ".join(argv)
+        assert "BatchMode=yes" in text  # never a password or passphrase prompt
+        assert "StrictHostKeyChecking" not in text  # never turned off: BatchMode refuses unknown keys
+        assert "UserKnownHostsFile=/dev/null" not in text
