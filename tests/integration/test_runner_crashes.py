@@ -207,4 +207,3 @@ def test_a_run_that_gives_up_on_the_network_says_so_and_the_next_run_continues(h
     assert f"ssh to root@{hosts.dst.address} failed" in cut.stderr or "stage 'ssh to" in cut.stderr
     ok(media.run("media"))
     assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")
-
