@@ -54,7 +54,7 @@ def reconcile(
     keep = decide.bases(src_inv, dst_inv, job.source.dataset, job.destination.dataset) if job.hold else {}
     names = [n for n in inventory.children(src_inv, job.source.dataset) if n not in stuck]
     targets = {n: inventory.relocate(n, job.source.dataset, job.destination.dataset) for n in names}
-    dst_keep = {targets[n]: base for n, base in keep.items()}
+    dst_keep = {targets[n]: base for n, base in keep.items() if n in targets}
     sides = (
         (s.src, src_inv, names, keep),
         (s.dst, dst_inv, [targets[n] for n in names], dst_keep),
