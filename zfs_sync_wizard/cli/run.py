@@ -158,6 +158,8 @@ def _check_job(job: Job) -> ExitCode:
     print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
     for line in delegation.allow_lines(job):
         print(f"{job.name}: to run without root, {line}")
+    for line in delegation.gate_lines(job):
+        print(f"{job.name}: to restrict the job's key in authorized_keys, {line} KEY")
     return ExitCode.OK
 
 

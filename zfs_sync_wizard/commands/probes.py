@@ -52,8 +52,10 @@ def missing_locally(programs: set[str]) -> list[str]:
 def remote_probe(programs: set[str], usage: bool = False) -> str:
     """A shell line that prints `missing NAME` for each program not on PATH and,
     with `usage`, then the usage of zfs send and receive (for capabilities.parse)."""
-    names = " ".join(sorted(programs))
-    script = f'for p in {names}; do command -v "$p" >/dev/null 2>&1 || echo "missing $p"; done'
+    # unrolled, no loop variable: the grammar zfs-sync-gate reads (gate.py)
+    script = "; ".join(
+        f"command -v {quote([p])} >/dev/null 2>&1 || echo {quote(['missing ' + p])}" for p in sorted(programs)
+    )
     if usage:
         script += f"; echo {SEND_MARK}; zfs send 2>&1; echo {RECEIVE_MARK}; zfs receive 2>&1; true"
     return script

@@ -40,3 +40,18 @@ def allow_lines(job: Job) -> list[str]:
         user = endpoint.user or (getpass.getuser() if endpoint.is_local else "root")
         lines.append(f"on {label}: zfs allow -u {user} {','.join(perms)} {dataset}")
     return lines
+
+
+def gate_lines(job: Job) -> list[str]:
+    """`on HOST: restrict,command="zfs-sync-gate ..."`: the authorized_keys options that
+    let this job's key do only what the job runs there (zfs-sync-gate, gate.py)."""
+    lines = []
+    for endpoint, role, dataset in (
+        (job.source.endpoint, "--send", job.source.dataset),
+        (job.destination.endpoint, "--receive", job.destination.dataset),
+    ):
+        if endpoint.is_local or (job.direct is not None and role == "--send"):
+            continue  # a direct transfer starts ssh on the source, which the gate refuses
+        extra = " --rollback" if role == "--receive" and job.rollback else ""
+        lines.append(f'on {endpoint.label}: restrict,command="zfs-sync-gate {role} {dataset}{extra}"')
+    return lines

@@ -102,7 +102,11 @@ def load_job(path: Path, defaults: dict | None = None) -> Job:
     data = yamlfile.read(path)
     if data is None:
         raise ConfigError(str(path), "the file is empty")
-    return from_mapping(data, path.stem, str(path), defaults)
+    job = from_mapping(data, path.stem, str(path), defaults)
+    for field, side in (("source.ssh_key", job.source), ("destination.ssh_key", job.destination)):
+        if side.endpoint.ssh_key:
+            yamlfile.check_private_key(side.endpoint.ssh_key, str(path), field)
+    return job
 
 
 def _endpoint(side: dict) -> Endpoint:

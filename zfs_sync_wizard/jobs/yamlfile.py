@@ -78,3 +78,25 @@ def check_not_writable_by_others(path: Path) -> None:
                 f"the {what} {item} is writable by every user (mode {stat.S_IMODE(mode):04o}): anyone could "
                 f"change what this job runs as you. Run: chmod o-w {item}",
             )
+
+
+def check_private_key(key: str, where: str, field: str) -> None:
+    """A job's ssh key must be readable by its owner only, in a folder only its owner
+    can enter or change (0700): otherwise others could read it, or swap it for theirs."""
+    path = Path(os.path.expanduser(key))
+    try:
+        mode, folder_mode = path.stat().st_mode, path.parent.stat().st_mode
+    except OSError:
+        return  # a missing key is ssh's to report, by name
+    if stat.S_IMODE(folder_mode) & 0o077:
+        raise ConfigError(
+            where,
+            f"{field}: the folder {path.parent} holding the key is open to other users (mode "
+            f"{stat.S_IMODE(folder_mode):04o}); keys live in a 0700 folder. Run: chmod 700 {path.parent}",
+        )
+    if stat.S_IMODE(mode) & 0o077:
+        raise ConfigError(
+            where,
+            f"{field}: the key {path} is readable by other users (mode {stat.S_IMODE(mode):04o}); "
+            f"ssh refuses such keys. Run: chmod 600 {path}",
+        )
