@@ -171,6 +171,8 @@ class Policy:
     def _zfs(self, sub: str, args: list[str]) -> None:
         if sub not in READ | SEND | RECEIVE | {"rollback"}:
             raise Refused(f"zfs {sub} is not allowed")
+        if any(a.startswith("--") for a in args):  # e.g. send --resume=TOKEN: never sent by the runner
+            raise Refused(f"zfs {sub}: long options are not allowed")
         flags, values, positional = _split(sub, args)
         if sub == "send" and "t" in values:
             positional.append(resume_target(values["t"]))

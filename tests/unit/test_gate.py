@@ -183,6 +183,7 @@ REFUSED = [
     ("a stray brace", wrap("zfs list }"), SENDER, "braces"),
     ("unbalanced braces", wrap("{ zfs list"), SENDER, "unbalanced"),
     ("zpool beyond listing", wrap("zpool destroy tank"), SENDER, "not allowed: zpool"),
+    ("a long option", wrap("zfs send --resume=1-abc-10-0000"), SENDER, "long options"),
     ("ssh onwards", wrap("ssh other zfs receive x"), SENDER, "not allowed: ssh"),
 ]
 
