@@ -269,6 +269,13 @@ def test_undeliverable_notifications_are_reported_and_change_no_exit_status(host
     assert "timed out" in notes[2]["error"] or "2 s" in notes[2]["error"]
     log = (media.state / "logs" / "media.log").read_text()
     assert "could not be delivered" in log
+    status = media.run("--status", "media")
+    assert status.returncode == 0
+    assert (
+        f"media: notification not delivered: webhook (start) to http://127.0.0.1:{port}/hc/start: "
+        in status.stdout
+    )
+    assert "media: notification not delivered: mail (success) to root: command failed" in status.stdout
 
     assert failing_run(media, hosts).returncode == 1  # a failure stays a failure (exit 1)
     assert record(media)["result"] == "failed"

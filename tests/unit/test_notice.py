@@ -176,3 +176,27 @@ def test_mail_has_recipients_in_to_and_a_plain_text_body():
     ]
     assert body.startswith("zfs-sync-run: job media FAILED on nas\n")
     assert "Error:\n  boom\n" in body
+
+
+@pytest.mark.parametrize(
+    "notifications, expected",
+    [
+        ([], []),
+        ([{"kind": "mail", "target": "root", "when": "failure", "ok": True, "error": ""}], []),
+        (
+            [
+                {
+                    "kind": "webhook",
+                    "target": "http://h/x/start",
+                    "when": "start",
+                    "ok": False,
+                    "error": "refused",
+                }
+            ],
+            ["notification not delivered: webhook (start) to http://h/x/start: refused"],
+        ),
+    ],
+)
+def test_undelivered(notifications, expected):
+    assert notice.undelivered({"notifications": notifications}) == expected
+    assert notice.undelivered({}) == []  # a record written before notifications existed

@@ -152,3 +152,12 @@ def mail(n: Notice, recipients: list, now: datetime) -> str:
         "Content-Transfer-Encoding: 8bit",
     ]
     return "\n".join(headers) + "\n\n" + body(n, now)
+
+
+def undelivered(record: dict) -> list:
+    """One line per notification of a run record that could not be delivered (for --status)."""
+    return [
+        f"notification not delivered: {n.get('kind')} ({n.get('when')}) to {n.get('target')}: {n.get('error')}"
+        for n in record.get("notifications", [])
+        if not n.get("ok")
+    ]
