@@ -651,3 +651,19 @@ def test_a_run_keeps_its_control_sockets_in_a_private_folder(monkeypatch):
     with pytest.raises(Stop):
         runner.run(None, runner.RunOptions())
     assert seen == ["0o700"]
+
+
+def test_feed_hands_the_text_to_stdin():
+    assert execute.Executor().feed(["cat"], "To: root\n\nhello\n", timeout=10).stdout == "To: root\n\nhello\n"
+
+
+def test_feed_failure_names_the_command_and_its_stderr():
+    with pytest.raises(CommandFailed, match=r"exit 75\): sh -c .*: queue full"):
+        execute.Executor().feed(["sh", "-c", "echo queue full >&2; exit 75"], "x", timeout=10)
+
+
+def test_feed_never_waits_longer_than_its_timeout():
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match=r"timed out after 0.5 s"):
+        execute.Executor().feed(["sleep", "30"], "x", timeout=0.5)
+    assert time.monotonic() - started < 10

@@ -84,8 +84,10 @@ def test_written_file_spells_out_every_setting(ctx):
         "snapshots",
         "retention",
         "schedule",
+        "notify",
     ]
     assert data["retention"] == DEFAULT_RETENTION
+    assert data["notify"]["when"] == ["failure", "recovery"] and data["notify"]["mail"] == []
     assert data["source"] == {"dataset": "tank/media", "recursive": True}
     assert data["transfer"]["compression"] == "auto" and data["transfer"]["buffer"] == "128M"
 

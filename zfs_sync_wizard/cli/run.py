@@ -20,7 +20,7 @@ from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import status
+from ..operations import notify, status
 from ..planning import capabilities
 from ..running import records, runner
 from ..running.check import check
@@ -174,6 +174,8 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
     handler = records.file_handler(state, job.name) if not args.dry_run else None
     if handler:
         log.addHandler(handler)
+    notifier = None if args.dry_run else notify.Notifier(job)  # a dry run notifies nobody
+    previous = records.last(state, job.name)  # for "recovery": the run before this one
     try:
         # a dry run changes nothing, so it needs no lock (the wizard previews while cron runs)
         locks = contextlib.ExitStack()
@@ -182,6 +184,8 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
             locks.enter_context(destination_lock(state, job))
         with locks:
             log.info("run started%s", " (dry run)" if args.dry_run else "")
+            if notifier:
+                notifier.started()
             opts = runner.RunOptions(
                 dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty()
             )
@@ -206,6 +210,8 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
         record.errors.append(str(exc))
         _error(exc, job)
     finally:
+        if notifier and record.result not in ("running", "skipped"):
+            record.notifications = notifier.finished(asdict(record), previous)
         if handler:
             log.removeHandler(handler)
             handler.close()

@@ -47,6 +47,7 @@ class Job:
     hold: bool
     retention: dict
     schedule: str | None
+    notify: dict | None = None  # the notify: section (when, mail, webhooks, timeout, sendmail)
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
 
@@ -149,6 +150,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         hold=snaps["hold"],
         retention=s["retention"],
         schedule=s["schedule"],
+        notify=s["notify"],
         path=Path(where),
         settings=s,
     )

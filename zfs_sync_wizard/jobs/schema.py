@@ -123,6 +123,49 @@ def _check_prefix(v):
     return names.snapshot_prefix(v)
 
 
+NOTIFY_EVENTS = ("failure", "recovery", "success")
+WEBHOOK_EVENTS = ("start", "success", "failure")
+_MAIL = re.compile(r"[A-Za-z0-9._%+-]+(@[A-Za-z0-9.-]+)?")
+_URL = re.compile(r"https?://[^\s/?#]+\S*")
+
+
+def _check_events(v):
+    if not isinstance(v, list) or any(e not in NOTIFY_EVENTS for e in v):
+        raise ValueError("expected a list of events from: " + ", ".join(NOTIFY_EVENTS))
+    return list(dict.fromkeys(v))
+
+
+def _check_mail(v):
+    if not isinstance(v, list) or not all(
+        isinstance(a, str) and _MAIL.fullmatch(a) and not a.startswith("-") for a in v
+    ):
+        raise ValueError("expected a list of mail addresses, e.g. [root, ops@example.org]")
+    return v
+
+
+def _url(v):
+    if not isinstance(v, str) or not _URL.fullmatch(v):
+        raise ValueError(f"expected an http:// or https:// URL, not {v!r}")
+    return v
+
+
+def _check_webhooks(v):
+    """Each webhook: a base URL (healthchecks.io style: URL/start, URL, URL/fail),
+    or a mapping of start/success/failure to any URL (only those events are sent)."""
+    if not isinstance(v, list):
+        raise ValueError("expected a list of URLs or of mappings with start/success/failure URLs")
+    out = []
+    for hook in v:
+        if isinstance(hook, dict):
+            unknown = [k for k in hook if k not in WEBHOOK_EVENTS]
+            if unknown or not hook:
+                raise ValueError("a webhook mapping has the keys " + ", ".join(WEBHOOK_EVENTS))
+            out.append({event: _url(url) for event, url in hook.items()})
+        else:
+            out.append(_url(hook))
+    return out
+
+
 REQUIRED = object()
 
 # key -> (check, default) or key -> nested table
@@ -170,6 +213,13 @@ SCHEMA: dict[str, Any] = {
         },
     },
     "schedule": (_optional(_check_cron), None),
+    "notify": {
+        "when": (_check_events, ["failure", "recovery"]),
+        "mail": (_check_mail, []),
+        "webhooks": (_check_webhooks, []),
+        "timeout": (_check_range(1, 300), 10),
+        "sendmail": (_check_path, "/usr/sbin/sendmail"),
+    },
 }
 # keys a defaults.yaml may not set: they identify one job
 JOB_ONLY = {("source", "dataset"), ("destination", "dataset")}

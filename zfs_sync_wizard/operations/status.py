@@ -9,6 +9,7 @@ import humanize
 
 from ..jobs.job import Job
 from ..running import records
+from . import notice
 
 
 def lines(job: Job, state_dir: Path) -> list[str]:
@@ -27,4 +28,5 @@ def lines(job: Job, state_dir: Path) -> list[str]:
         )
     for error in last.get("errors", []):
         out.append(f"{job.name}: error: {error}")
+    out += [f"{job.name}: {line}" for line in notice.undelivered(last)]
     return out

@@ -90,6 +90,30 @@ class Executor:
         argv = ["sh", "-c", script] if endpoint.is_local else remote_argv(endpoint, self.control_dir, script)
         return self._run_local(argv, endpoint, script, check)
 
+    def feed(self, argv: Sequence[str], data: str, *, timeout: float) -> Result:
+        """Run a local command with `data` on its stdin, killed after `timeout` seconds
+        (sendmail for a notification: never in a dry run, never longer than asked)."""
+        log.debug("%s (%d bytes on stdin, timeout %g s)", quote(argv), len(data), timeout)
+        cmd = _resolve(argv[0], "localhost")
+        try:
+            done = cmd(
+                *argv[1:],
+                _ok_code=range(256),
+                _tty_out=False,
+                _in=data.encode(),
+                _return_cmd=True,
+                _env=_c_locale(),
+                _timeout=timeout,
+            )
+        except sh.TimeoutException:
+            raise CommandFailed("localhost", quote(argv), -9, f"timed out after {timeout:g} s") from None
+        except sh.SignalException as exc:
+            raise CommandFailed("localhost", quote(argv), exc.exit_code, _text(exc.stderr)) from None
+        result = Result(_text(done.stdout), _text(done.stderr), done.exit_code)
+        if result.status != 0:
+            raise CommandFailed("localhost", quote(argv), result.status, result.stderr)
+        return result
+
     def _run_local(self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool) -> Result:
         log.debug("%s%s", _prompt(endpoint), shown)
         if not endpoint.is_local:

@@ -32,6 +32,7 @@ class RunRecord:
         default_factory=list
     )  # what a rollback or receive -F destroyed on the destination
     errors: list = field(default_factory=list)
+    notifications: list = field(default_factory=list)  # each {kind, target, when, ok, error}
     dry_run: bool = False
 
 
