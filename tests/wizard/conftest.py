@@ -143,7 +143,7 @@ def standard_executor() -> FakeExecutor:
 
 def make_context(tmp_path: Path, ex: FakeExecutor, plan=lambda job: PLAN) -> Context:
     ssh_dir = tmp_path / "ssh"
-    ssh_dir.mkdir(exist_ok=True)
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)  # as ~/.ssh: the runner refuses keys in folders open to others
     (ssh_dir / "id_ed25519").write_text("private")
     (ssh_dir / "id_ed25519.pub").write_text("ssh-ed25519 AAAA test")
     return Context(

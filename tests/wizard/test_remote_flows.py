@@ -148,6 +148,7 @@ def test_missing_remote_mbuffer_is_named_and_the_default_avoids_it(ctx, ex):
 @pytest.mark.timeout(20)
 def test_named_key_is_offered_and_used(ctx, ex):
     (ctx.ssh_dir / "backup_key").write_text("k")
+    (ctx.ssh_dir / "backup_key").chmod(0o600)
     (ctx.ssh_dir / "backup_key.pub").write_text("k")
     keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + DOWN + ENTER + AFTER_CHECK
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
