@@ -49,6 +49,7 @@ class Job:
     schedule: str | None
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
+    metrics_dir: str | None = None  # node_exporter's textfile directory (metrics.textfile_dir)
 
     @property
     def wire_compression(self) -> str | None:
@@ -147,6 +148,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         schedule=s["schedule"],
         path=Path(where),
         settings=s,
+        metrics_dir=s["metrics"]["textfile_dir"],
     )
 
 
