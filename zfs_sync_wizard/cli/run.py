@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Replicate ZFS datasets as described by job files (see zfs-sync-job(5)).",
         epilog="exit status: 0 success or nothing to do, 1 a job failed, 2 usage or job file error, "
-        "3 skipped because the job is already running, 130 interrupted",
+        "3 skipped because the job is already running, 130 interrupted; --monitor: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
     )
     p.add_argument("jobs", nargs="*", metavar="NAME", help="job names (files <config dir>/jobs/NAME.yaml)")
     p.add_argument("--all", action="store_true", help="run every job in the config dir")
