@@ -58,7 +58,7 @@ class Product:
         deadline = time.time() + 30
         while not (lock.exists() and lock.read_text().strip()) and time.time() < deadline:
             time.sleep(0.1)
-        return running, int(lock.read_text())
+        return running, int(lock.read_text().split()[0])  # "PID START-TIME"
 
     def start(self, *args: str, timeout: int = 120) -> Background:
         """Start a run in a thread (for lock tests); `.wait()` gives its result."""

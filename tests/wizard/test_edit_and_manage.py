@@ -12,7 +12,7 @@ from zfs_sync_wizard.jobs import job
 from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.schedule import cron
 
-from .conftest import CLEAR, DOWN, ENTER, UP, drive, output
+from .conftest import CLEAR, DOWN, ENTER, NOW, UP, drive, output
 from .test_create import ENTER_THROUGH
 
 FOREIGN = "MAILTO=me@example.org\n# my backups\n15 4 * * * /usr/local/bin/mine\n"
@@ -155,12 +155,22 @@ def test_list_shows_schedule_next_run_and_last_result(ctx, ex):
     }
     (runs / "media.json").write_text(json.dumps(record))
     ex.crontab += "0 1 * * * /x # zfs-sync-wizard:job=gone\n"
+    # the lag is read from the destination, as `zfs-sync-run --status` reads it
+    made = int(NOW.timestamp()) - 5 * 3600
+    snap = f"@zsw_media_x\tguid\t7\n@zsw_media_x\tcreatetxg\t9\n@zsw_media_x\tcreation\t{made}\n"
+    ex.on("zfs get -Hp -r", "tank/media\tguid\t1\n" + snap.replace("@", "tank/media@"))
+    dst_listing = "backup/tank/media\tguid\t2\n" + snap.replace("@", "backup/tank/media@")
+    ex.on("zfs get -Hp -r", dst_listing, host="root@backup01")
     clear(ctx)
     assert cli.dispatch(ctx, "list") == 0
     shown = output(ctx)
     assert "media: localhost:tank/media -> root@backup01:backup/tank/media" in shown
     assert "schedule nightly at 02:00 (0 2 * * *), next in 5 hours" in shown
-    assert "last run: ok (3 hours ago)" in shown
+    assert "last run: ok (3 hours ago, took 2m); last success: never" in shown
+    assert (
+        "backup/tank/media: lag 5h; newest on source @zsw_media_x (5 hours ago), "
+        "on destination @zsw_media_x (5 hours ago)" in shown
+    )
     assert "gone: in your crontab but no job file" in shown
 
 

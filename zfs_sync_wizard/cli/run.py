@@ -20,12 +20,13 @@ from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import notify, status
+from ..operations import metrics, notify
 from ..planning import capabilities
 from ..running import records, runner
 from ..running.check import check
 from ..running.execute import Executor
 from ..running.lock import destination_lock, job_lock
+from . import watch
 
 log = logging.getLogger("zfs_sync_wizard")
 PROG = "zfs-sync-run"
@@ -39,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Replicate ZFS datasets as described by job files (see zfs-sync-job(5)).",
         epilog="exit status: 0 success or nothing to do, 1 a job failed, 2 usage or job file error, "
-        "3 skipped because the job is already running, 130 interrupted",
+        "3 skipped because the job is already running, 130 interrupted; --monitor: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
     )
     p.add_argument("jobs", nargs="*", metavar="NAME", help="job names (files <config dir>/jobs/NAME.yaml)")
     p.add_argument("--all", action="store_true", help="run every job in the config dir")
@@ -55,8 +56,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--check", action="store_true", help="only check prerequisites and ssh on every side")
     p.add_argument(
-        "--status", action="store_true", help="show each job's last run and the snapshots it holds"
+        "--status",
+        action="store_true",
+        help="one table of the jobs: last run, result, duration, bytes, last success, lag per dataset "
+        "(read from the destination), next run, a run in progress; held snapshots and errors",
     )
+    watch.add_arguments(p)
     p.add_argument(
         "--rollback",
         action="store_true",
@@ -71,17 +76,21 @@ def main(argv: list | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_environment()
     _setup_logging(args.verbose)
+    if args.monitor:
+        return watch.monitor(args, _select_jobs)
+    if args.status:
+        watch.every_job_by_default(args)
     try:
         jobs = _select_jobs(args)
     except ZswError as exc:
         _error(exc)
         return int(exc.exit_code)
     state = paths.state_dir(args.state_dir)
+    if args.status:
+        return watch.status(jobs, state, args.json)
     worst = ExitCode.OK
     for job in jobs:
-        if args.status:
-            code = _status(job, state)
-        elif args.check:
+        if args.check:
             code = _check_job(job)
         else:
             code = _run_job(job, args, state)
@@ -163,14 +172,9 @@ def _check_job(job: Job) -> ExitCode:
     return ExitCode.OK
 
 
-def _status(job: Job, state: Path) -> ExitCode:
-    for line in status.lines(job, state):
-        print(line)
-    return ExitCode.OK
-
-
 def _run_job(job: Job, args, state: Path) -> ExitCode:
     record = records.RunRecord(job=job.name, start=_now(), dry_run=args.dry_run)
+    outcome = None
     handler = records.file_handler(state, job.name) if not args.dry_run else None
     if handler:
         log.addHandler(handler)
@@ -211,7 +215,11 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
         _error(exc, job)
     finally:
         if notifier and record.result not in ("running", "skipped"):
-            record.notifications = notifier.finished(asdict(record), previous)
+            try:
+                record.notifications = notifier.finished(asdict(record), previous)
+            except KeyboardInterrupt:  # the run's own record stands; stop telling others
+                code = ExitCode.INTERRUPTED
+                _error("interrupted while sending notifications", job)
         if handler:
             log.removeHandler(handler)
             handler.close()
@@ -220,6 +228,8 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
         record.result = "dry-run"
     elif code != ExitCode.LOCKED:
         records.save(state, record)
+        listed = outcome.destination if outcome else None
+        metrics.after_run(job, state, asdict(record), listed, int(datetime.now().timestamp()))
     return code
 
 

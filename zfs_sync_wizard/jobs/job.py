@@ -50,6 +50,7 @@ class Job:
     notify: dict | None = None  # the notify: section (when, mail, webhooks, timeout, sendmail)
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
+    metrics_dir: str | None = None  # node_exporter's textfile directory (metrics.textfile_dir)
 
     @property
     def wire_compression(self) -> str | None:
@@ -153,6 +154,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         notify=s["notify"],
         path=Path(where),
         settings=s,
+        metrics_dir=s["metrics"]["textfile_dir"],
     )
 
 

@@ -93,6 +93,12 @@ def _check_path(v):
     return v
 
 
+def _check_dir(v):
+    if not isinstance(v, str) or not v.startswith("/") or "\n" in v:
+        raise ValueError("expected an absolute directory path, e.g. /var/lib/prometheus/node-exporter")
+    return v
+
+
 CRON_SHORTCUTS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
 
 
@@ -220,6 +226,8 @@ SCHEMA: dict[str, Any] = {
         "timeout": (_check_range(1, 300), 10),
         "sendmail": (_check_path, "/usr/sbin/sendmail"),
     },
+    # Prometheus node_exporter textfile collector: zfs_sync_<job>.prom written there after every run
+    "metrics": {"textfile_dir": (_optional(_check_dir), None)},
 }
 # keys a defaults.yaml may not set: they identify one job
 JOB_ONLY = {("source", "dataset"), ("destination", "dataset")}

@@ -1,7 +1,7 @@
 """Writing job files atomically: a reader sees the old file or the new one, never half.
 
-The text goes to a temporary file in the same directory (mode 0600: a job
-names hosts and keys), is flushed to disk, then renamed over the target;
+The text goes to a temporary file in the same directory (mode 0600 unless
+told: a job names hosts and keys), is flushed to disk, then renamed over the target;
 the directory is synced so the rename survives a crash.
 """
 
@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 
-def write(path: Path, text: str) -> None:
+def write(path: Path, text: str, mode: int = 0o600) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -21,7 +21,7 @@ def write(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

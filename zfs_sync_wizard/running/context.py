@@ -48,6 +48,7 @@ class Outcome:
     )  # what a rollback or receive -F destroyed on the destination
     bytes: int = 0
     estimated: int = 0
+    destination: dict | None = None  # the destination's listing after the run (its lag, for metrics)
 
 
 @dataclass

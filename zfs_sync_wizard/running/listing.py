@@ -10,6 +10,7 @@ from ..jobs.endpoint import Endpoint
 from ..planning import inventory
 from ..planning.inventory import Inventory
 from .context import RunState
+from .execute import Executor
 
 NO_TOKEN = ("", "-")  # receive_resume_token when there is none
 
@@ -23,9 +24,15 @@ def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> 
         extra.append("receive_resume_token")
     if endpoint == s.dst:  # was it written to since its newest snapshot? (OpenZFS says it exactly)
         extra += ["written"] if s.dst_caps.modern_receive else ["referenced", "used"]
-    recursive = s.job.recursive
+    return list_dataset(s.ex, endpoint, dataset, s.job.recursive, extra, required)
+
+
+def list_dataset(
+    ex: Executor, endpoint: Endpoint, dataset: str, recursive: bool, extra=(), required: bool = False
+) -> Inventory:
+    """One `zfs get` of a dataset (and its children when recursive): also what --status and --monitor read."""
     try:
-        result = s.ex.run(endpoint, zfs.listing(dataset, recursive, extra), changes=False)
+        result = ex.run(endpoint, zfs.listing(dataset, recursive, extra), changes=False)
     except CommandFailed as exc:
         if "does not exist" in exc.stderr and not isinstance(exc, ConnectionFailed):
             if required:

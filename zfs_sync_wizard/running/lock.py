@@ -8,6 +8,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import LockedError
@@ -26,11 +28,12 @@ class Lock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            words = os.read(fd, 128).decode(errors="replace").split()
             os.close(fd)
-            raise LockedError(f"{self.what} (pid {holder}); skipped") from None
+            raise LockedError(f"{self.what} (pid {words[0] if words else 'unknown'}); skipped") from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        started = datetime.now().astimezone().isoformat(timespec="seconds")
+        os.write(fd, f"{os.getpid()} {started}\n".encode())  # who holds it, since when (--status)
         self._fd = fd
         return self
 
@@ -52,3 +55,43 @@ def destination_lock(state_dir: Path, job: Job) -> Lock:
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     where = f"{job.destination.endpoint.label}:{job.destination.dataset}"
     return Lock(state_dir / "locks" / f"destination-{digest}.lock", f"another run is receiving into {where}")
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    since: str  # ISO 8601, local time with offset
+
+
+def holder(path: Path, proc_locks: Path = Path("/proc/locks")) -> Holder | None:
+    """Who holds the lock at `path` now, None when nobody does.
+
+    Asked without taking the lock (a run starting at that moment must not
+    be skipped because of --status): the kernel's table of flock()s names
+    the file's inode while a run holds it; where that table is missing,
+    a live process with the recorded pid counts.  A run killed with
+    SIGKILL leaves its pid in the file but no lock.
+    """
+    try:
+        words = path.read_text().split()
+        pid, since = int(words[0]), (words[1] if len(words) > 1 else "")
+        st = path.stat()
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        table = proc_locks.read_text()
+    except OSError:
+        return Holder(pid, since) if _alive(pid) else None
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    held = any(line.split()[1:2] == ["FLOCK"] and inode in line.split() for line in table.splitlines())
+    return Holder(pid, since) if held else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -88,6 +88,7 @@ def _run(s: RunState) -> None:
     else:
         src_after = src_inv
         dst_after = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+        s.outcome.destination = dst_after
         arrived = verify.verify(s, pairs, dst_after)
     stuck = frozenset(p.source for p in pairs if isinstance(p.plan, plan.Conflict))
     holds.move(s, arrived)

@@ -16,6 +16,7 @@ from ..errors import ExitCode, UsageError, ZswError
 from ..jobs import job as jobmod
 from ..jobs import names, paths, store
 from ..jobs.endpoint import Endpoint
+from ..operations import facts, status
 from ..running import records
 from ..schedule import cron
 from . import preview, schedule
@@ -136,7 +137,7 @@ def list_jobs(ctx: Context) -> int:
         ui.say(f"No jobs in {paths.jobs_dir(ctx.config_dir)}. Create one with: zfs-sync-wizard create")
         return ExitCode.OK
     for path in files:
-        ui.say(_describe(ctx, path, entries.get(path.stem), now))
+        ui.say(_describe(ctx, path, entries, now))
     for name in sorted(set(entries) - {p.stem for p in files}):
         ui.say(
             f"{name}: in your crontab but no job file ({entries[name].schedule}); remove: zfs-sync-wizard unschedule {name}"
@@ -144,8 +145,9 @@ def list_jobs(ctx: Context) -> int:
     return ExitCode.OK
 
 
-def _describe(ctx: Context, path: Path, entry, now: datetime) -> str:
+def _describe(ctx: Context, path: Path, entries: dict, now: datetime) -> str:
     name = path.stem
+    entry = entries.get(name)
     try:
         job = jobmod.load_job(path, jobmod.load_defaults(paths.defaults_path(ctx.config_dir)))
         route = (
@@ -160,22 +162,15 @@ def _describe(ctx: Context, path: Path, entry, now: datetime) -> str:
         when = f"not in crontab (job file says {job.schedule}; install: zfs-sync-wizard schedule {name})"
     else:
         when = "not scheduled"
-    return f"{name}: {route}\n    {when}\n    last run: {_last(ctx, name, now)}"
+    if job is None:
+        shown = [f"last run: {_last(ctx, name, now)}"]
+    else:  # what `zfs-sync-run --status` shows: the lag read from the destination, a run in progress
+        shown = status.summary_lines(facts.collect(job, ctx.state_dir, now, ctx.executor, entries), now)
+    return "\n    ".join([f"{name}: {route}", when, *shown])
 
 
 def _last(ctx: Context, name: str, now: datetime) -> str:
-    record = records.last(ctx.state_dir, name)
-    if not record:
-        return "never"
-    ended = record.get("end") or record.get("start")
-    try:
-        ago = schedule.in_words(datetime.fromisoformat(ended), now)
-    except (TypeError, ValueError):
-        ago = ended or "?"
-    text = f"{record.get('result', '?')} ({ago})"
-    if record.get("errors"):
-        text += f": {record['errors'][0].splitlines()[0]}"
-    return text
+    return status.last_run_text(records.last(ctx.state_dir, name), now)
 
 
 def logs(ctx: Context, name: str) -> int:
