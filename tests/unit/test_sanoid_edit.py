@@ -203,6 +203,17 @@ def test_notes_name_a_recursive_parent():
     assert edit.notes(EXAMPLE, WANT) == []
 
 
+def test_sections_left_behind_by_a_changed_dataset_are_named():
+    text = edit.update(EXAMPLE, WANT)
+    moved = edit.Want("media", "tank/films", WANT.counts, autosnap=True)
+    after = edit.update(text, moved)
+    assert edit.left_behind(after, "media", {"tank/films", "backup/films"}) == [
+        f"[tank/media] (line {EXAMPLE.count(chr(10)) + 3}) is still marked as job media's, which no longer "
+        "replicates tank/media: remove it (and its marker line) if sanoid should stop there"
+    ]
+    assert edit.left_behind(after, "media", {"tank/films", "tank/media"}) == []
+
+
 def test_what_we_write_reads_back_as_sanoid_reads_it():
     text = edit.update(EXAMPLE, WANT)
     sections = config.parse(text)

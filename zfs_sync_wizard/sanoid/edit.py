@@ -157,6 +157,16 @@ def notes(text: str, want: Want) -> list[str]:
     return out
 
 
+def left_behind(text: str, job: str, datasets: set[str]) -> list[str]:
+    """Sections `job` owns for datasets it no longer names (say, after its dataset changed)."""
+    return [
+        f"[{s.name}] (line {s.header + 1}) is still marked as job {job}'s, which no longer replicates "
+        f"{s.path}: remove it (and its marker line) if sanoid should stop there"
+        for s in owned(text, job)
+        if s.path not in datasets
+    ]
+
+
 def _hand_written(text: str, section: Section, want: Want) -> str:
     body = "".join(text.splitlines(keepends=True)[section.header : section.end]).rstrip("\n")
     return (

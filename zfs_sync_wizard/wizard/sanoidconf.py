@@ -92,7 +92,10 @@ def prepare(ctx: Context, job: Job, side: str, path: str) -> Change:
     probe = ctx.executor.shell(endpoint, scheduling.PROBE, check=False)
     state = scheduling.parse(probe.stdout) if probe.status == 0 else None
     advice = scheduling.advice(state, endpoint.label, path)
-    return Change(side, endpoint, path, stamp, old, new, advice, edit.notes(new, wanted))
+    notes = edit.notes(new, wanted) + edit.left_behind(
+        new, job.name, {job.source.dataset, job.destination.dataset}
+    )
+    return Change(side, endpoint, path, stamp, old, new, advice, notes)
 
 
 def show(ctx: Context, change: Change) -> None:
