@@ -74,6 +74,7 @@ class FakeExecutor:
         self.calls: list[tuple[str, str, bool]] = []
         self.rules: list[Rule] = []
         self.crontab: str | None = None  # None: the user has no crontab yet
+        self.inputs: list[tuple[str, str]] = []  # (host, stdin) of commands given one
 
     def on(
         self,
@@ -90,7 +91,9 @@ class FakeExecutor:
     def commands(self, host: str | None = None) -> list[str]:
         return [cmd for label, cmd, _ in self.calls if host is None or label == host]
 
-    def run(self, endpoint, argv, *, changes, check=True):
+    def run(self, endpoint, argv, *, changes, check=True, input=None):
+        if input is not None:
+            self.inputs.append((endpoint.label, input))
         return self._answer(endpoint, " ".join(argv), list(argv), changes, check)
 
     def shell(self, endpoint, script, *, check=True):
@@ -128,6 +131,9 @@ def standard_executor() -> FakeExecutor:
     ex.on("zfs get -Hp -o name,property,value type,used,referenced", LISTING)
     ex.on("/opt/zsw/bin/zfs-sync-run --version", "zfs-sync-run 0.1.0\n")  # starts as cron starts it
     ex.on("cat /etc/sanoid/sanoid.conf", stderr="No such file", status=1)
+    ex.on('cksum < "$1"', "none\n")  # sanoidconf.READ: no sanoid.conf yet
+    ex.on("command -v sanoid", "program=/usr/sbin/sanoid\nsystemd=yes\ntimer=enabled\n")
+    ex.on("zsw-tmp")  # sanoidconf.WRITE
     ex.on("zfs get -Hp -d 1", SOURCE_SNAPS)
     ex.on("true", host="root@backup01")
     ex.on("command -v", "", host="root@backup01")

@@ -55,10 +55,18 @@ def test_enter_through_defaults_writes_a_valid_job_and_schedules_it(ctx, ex):
     assert loaded.schedule == "0 2 * * *"
     assert loaded.take_snapshots is False  # sanoid's autosnap snapshots were found
     assert loaded.retention == DEFAULT_RETENTION
-    assert "[template_zfs_sync]\n      autosnap = yes\n      autoprune = yes\n      hourly = 24" in shown
-    assert (
-        "[template_zfs_sync_received]\n      autosnap = no\n      autoprune = yes\n      hourly = 0" in shown
+    # both sides' sanoid.conf sections, shown as a diff, then written with the job
+    assert "changes to sanoid.conf on localhost (source):" in shown
+    assert "+[tank/media]\n    +\trecursive = zfs\n    +\thourly = 24" in shown
+    assert "+[backup/tank/media]\n    +\trecursive = yes\n    +\thourly = 0" in shown
+    assert "+\tautosnap = no\n    +\tautoprune = yes" in shown
+    assert "ok: wrote localhost:/etc/sanoid/sanoid.conf" in shown
+    assert "ok: wrote root@backup01:/etc/sanoid/sanoid.conf" in shown
+    written = dict(ex.inputs)
+    assert written["localhost"].startswith(
+        "# managed by zfs-sync-wizard job media: edits here are replaced\n"
     )
+    assert "[backup/tank/media]\n" in written["root@backup01"]
     assert "ok: logged in to root@backup01; found mbuffer, zfs, zstd" in shown
     assert "backup01:backup/tank/media does not exist yet" in shown
     assert "Tue 2024-05-07 21:00" not in shown
@@ -166,7 +174,7 @@ def test_invalid_answers_are_explained_and_asked_again(ctx):
     loaded = job.load_job(ctx.config_dir / "jobs" / "media-nightly.yaml")
     assert (loaded.take_snapshots, loaded.keep, loaded.schedule) == (True, 3, "30 1 * * 1-5")
     assert loaded.retention == {**DEFAULT_RETENTION, "source": {**DEFAULT_RETENTION["source"], "hourly": 48}}
-    assert "[template_zfs_sync]" not in shown  # the runner's own snapshots: no sanoid.conf to show
+    assert "changes to sanoid.conf" not in shown  # the runner's own snapshots: no sanoid.conf to show
 
 
 def _cancelled(ctx, ex, code):

@@ -66,7 +66,7 @@ def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
         "weekly": 8,
         "monthly": 24,
     }
-    assert "      daily = 60\n      weekly = 8\n      monthly = 24" in shown  # the destination's sanoid.conf
+    assert "+\tdaily = 60\n    +\tweekly = 8\n    +\tmonthly = 24" in shown  # the destination's sanoid.conf
 
 
 @pytest.mark.timeout(20)

@@ -9,7 +9,6 @@ import pytest
 
 from zfs_sync_wizard.jobs import store
 from zfs_sync_wizard.planning import inventory
-from zfs_sync_wizard.sanoid import config as sanoid
 from zfs_sync_wizard.wizard import draft, options, schedule, target
 
 from .conftest import NOW
@@ -118,22 +117,6 @@ def test_adjust_for_missing_programs():
     changed = options.adjust_for_missing(transfer, {"mbuffer", "zstd"})
     assert transfer == {"compression": "lz4", "buffer": None}
     assert len(changed) == 2
-
-
-def test_sanoid_stanza():
-    text = sanoid.stanza("tank/a", True, {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0})
-    assert "[tank/a]\n  use_template = zfs_sync\n  recursive = yes" in text
-    assert "  hourly = 24\n  daily = 7\n  weekly = 4\n  monthly = 0" in text
-    assert "[template_zfs_sync]\n  autosnap = yes\n  autoprune = yes" in text
-
-
-def test_sanoid_stanza_for_the_destination_only_prunes():
-    counts = {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12}
-    text = sanoid.stanza("backup/a", False, counts, autosnap=False)
-    assert text == (
-        "[backup/a]\n  use_template = zfs_sync_received\n\n[template_zfs_sync_received]\n"
-        "  autosnap = no\n  autoprune = yes\n  hourly = 0\n  daily = 30\n  weekly = 8\n  monthly = 12"
-    )
 
 
 def snap(name, guid, txg):

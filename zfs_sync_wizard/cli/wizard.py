@@ -14,7 +14,7 @@ import sys
 from .. import __version__
 from ..errors import ExitCode, ZswError
 from ..jobs import names, paths
-from ..wizard import envcheck, flows, manage
+from ..wizard import envcheck, flows, manage, sanoidconf
 from ..wizard.context import Context
 from ..wizard.prompts import Cancelled
 
@@ -29,8 +29,12 @@ COMMANDS = {
     "list": ("jobs, schedules, next and last runs", lambda ctx, name: manage.list_jobs(ctx)),
     "logs": ("the last run and the log of a job", lambda ctx, name: manage.logs(ctx, name)),
     "check": ("check this machine and every job", lambda ctx, name: envcheck.check(ctx)),
+    "sanoid": (
+        "write the job's sections of sanoid.conf on both sides",
+        lambda ctx, name, source=None, destination=None: sanoidconf.command(ctx, name, source, destination),
+    ),
 }
-NEEDS_NAME = {"edit", "run", "schedule", "unschedule", "logs"}
+NEEDS_NAME = {"edit", "run", "schedule", "unschedule", "logs", "sanoid"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -53,6 +57,17 @@ def parser() -> argparse.ArgumentParser:
             cp.add_argument("name", nargs="?", metavar="NAME")
         elif command in NEEDS_NAME:
             cp.add_argument("name", metavar="NAME")
+        if command == "sanoid":
+            cp.add_argument(
+                "--sanoid-conf",
+                metavar="PATH",
+                help="the source's sanoid.conf, or the folder holding it (default /etc/sanoid/sanoid.conf)",
+            )
+            cp.add_argument(
+                "--destination-sanoid-conf",
+                metavar="PATH",
+                help="the same on the destination host (default /etc/sanoid/sanoid.conf)",
+            )
     return p
 
 
@@ -64,6 +79,8 @@ def main(argv: list | None = None) -> int:
         state_dir=paths.state_dir(args.state_dir),
         state_dir_given=bool(args.state_dir),
     )
+    if args.command == "sanoid":
+        return dispatch(ctx, "sanoid", args.name, args.sanoid_conf, args.destination_sanoid_conf)
     return dispatch(ctx, args.command, getattr(args, "name", None))
 
 
@@ -73,13 +90,13 @@ def _extend_path() -> None:
     os.environ["PATH"] = ":".join(have + [d for d in SYSTEM_PATH if d not in have]).strip(":")
 
 
-def dispatch(ctx: Context, command: str | None, name: str | None = None) -> int:
+def dispatch(ctx: Context, command: str | None, name: str | None = None, *options: str | None) -> int:
     try:
         if command is None:
             return menu(ctx)
         if name is not None:
             names.job_name(name)
-        return int(COMMANDS[command][1](ctx, name))
+        return int(COMMANDS[command][1](ctx, name, *options))
     except (Cancelled, KeyboardInterrupt):
         ctx.ui.say()
         ctx.ui.say("Cancelled; nothing was saved.")

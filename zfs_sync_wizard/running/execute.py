@@ -77,13 +77,21 @@ class Executor:
             return list(argv)
         return remote_argv(endpoint, self.control_dir, quote(argv))
 
-    def run(self, endpoint: Endpoint, argv: Sequence[str], *, changes: bool, check: bool = True):
-        """Run one command; None in a dry run for commands that change state."""
+    def run(
+        self,
+        endpoint: Endpoint,
+        argv: Sequence[str],
+        *,
+        changes: bool,
+        check: bool = True,
+        input: str | None = None,
+    ):
+        """Run one command (`input`: its stdin); None in a dry run for commands that change state."""
         local = self.argv(endpoint, argv)
         if changes and self.dry_run:
             self.echo(_prompt(endpoint) + quote(argv))
             return None
-        return self._run_local(local, endpoint, quote(argv), check)
+        return self._run_local(local, endpoint, quote(argv), check, input)
 
     def shell(self, endpoint: Endpoint, script: str, *, check: bool = True) -> Result:
         """Run a read-only shell snippet on the endpoint."""
@@ -114,7 +122,9 @@ class Executor:
             raise CommandFailed("localhost", quote(argv), result.status, result.stderr)
         return result
 
-    def _run_local(self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool) -> Result:
+    def _run_local(
+        self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool, input: str | None = None
+    ) -> Result:
         log.debug("%s%s", _prompt(endpoint), shown)
         if not endpoint.is_local:
             self._remotes.add(endpoint)
@@ -125,7 +135,7 @@ class Executor:
                     *argv[1:],
                     _ok_code=range(256),
                     _tty_out=False,
-                    _in=nothing,
+                    _in=nothing if input is None else input.encode(),
                     _return_cmd=True,
                     _env=_c_locale(),
                     _preexec_fn=_die_with_runner,

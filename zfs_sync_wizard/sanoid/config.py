@@ -1,6 +1,5 @@
 """sanoid.conf (pure): which datasets sanoid takes snapshots of, read the
-way sanoid reads its sections and templates, and the section that keeps a
-side's snapshots as a job's answers say."""
+way sanoid reads its sections and templates (edit.py writes a job's section)."""
 
 from __future__ import annotations
 
@@ -49,24 +48,3 @@ def _option(options: dict[str, str], sections: dict[str, dict[str, str]], key: s
         if key in found:
             return found[key]
     return sections.get("template_default", {}).get(key, default)
-
-
-def stanza(dataset: str, recursive: bool, counts: dict, autosnap: bool = True) -> str:
-    """The sanoid.conf section that keeps a side's snapshots as answered.
-
-    The source's sanoid takes and prunes them; the destination's (autosnap
-    = no) only prunes what arrives.  Distinct templates, so both fit in one
-    sanoid.conf when both sides are this machine.
-    """
-    template = "zfs_sync" if autosnap else "zfs_sync_received"
-    lines = [f"[{dataset}]", f"  use_template = {template}"]
-    if recursive:
-        lines.append("  recursive = yes")
-    lines += [
-        "",
-        f"[template_{template}]",
-        f"  autosnap = {'yes' if autosnap else 'no'}",
-        "  autoprune = yes",
-    ]
-    lines += [f"  {p} = {counts[p]}" for p in PERIODS]
-    return "\n".join(lines)

@@ -11,8 +11,7 @@ import yaml
 from ..errors import ConfigError, ExitCode, UsageError
 from ..jobs import job as jobmod
 from ..jobs import names, paths, store
-from ..sanoid import config as sanoid
-from . import draft, manage, preview, questions, schedule
+from . import draft, manage, preview, questions, sanoidconf, schedule
 from .context import Context
 
 
@@ -113,21 +112,19 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
     hint = questions.estimate(s)
     if hint:
         ui.note(f"size: {hint}")
-    if not job.take_snapshots:
-        src, dst, counts = job.source, job.destination, job.retention
-        ui.note(f"sanoid.conf on {src.endpoint.label}, as answered (sanoid takes and prunes the snapshots):")
-        ui.block(sanoid.stanza(src.dataset, job.recursive, counts["source"]))
-        ui.note(f"sanoid.conf on {dst.endpoint.label}, as answered (sanoid prunes what arrives, takes none):")
-        ui.block(sanoid.stanza(dst.dataset, job.recursive, counts["destination"], autosnap=False))
+    sanoid_changes = [] if job.take_snapshots else sanoidconf.preview_sides(ctx, job)
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
     ui.block(plan)
     if not ok:
         ui.warn("the dry run found a problem (above): runs of this job fail until it is fixed")
-    if not ui.confirm(f"Save {path}?", default=ok):
+    pending = [c for c in sanoid_changes if c.new != c.old]
+    also = " and the sanoid.conf changes above" if pending else ""
+    if not ui.confirm(f"Save {path}{also}?", default=ok):
         ui.say("Nothing was saved.")
         return ExitCode.OK
     store.write(path, text)
     ui.ok(f"saved {path}")
+    sanoidconf.write_sides(ctx, pending)
     manage.offer_schedule(ctx, name, job.schedule)
     return ExitCode.OK
