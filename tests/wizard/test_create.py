@@ -84,6 +84,7 @@ def test_written_file_spells_out_every_setting(ctx):
         "snapshots",
         "retention",
         "schedule",
+        "logs",
     ]
     assert data["retention"] == DEFAULT_RETENTION
     assert data["source"] == {"dataset": "tank/media", "recursive": True}

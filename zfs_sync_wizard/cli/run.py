@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +21,9 @@ from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import status
+from ..operations import logview, status
 from ..planning import capabilities
-from ..running import records, runner
+from ..running import logfile, records, runner
 from ..running.check import check
 from ..running.execute import Executor
 from ..running.lock import destination_lock, job_lock
@@ -58,6 +59,9 @@ def parser() -> argparse.ArgumentParser:
         "--status", action="store_true", help="show each job's last run and the snapshots it holds"
     )
     p.add_argument(
+        "--log", action="store_true", help="print the log of each named job's latest run (logs/NAME.log)"
+    )
+    p.add_argument(
         "--rollback",
         action="store_true",
         help="allow rolling the destination back to the last common snapshot, destroying newer destination snapshots (names them first)",
@@ -81,6 +85,8 @@ def main(argv: list | None = None) -> int:
     for job in jobs:
         if args.status:
             code = _status(job, state)
+        elif args.log:
+            code = logview.print_latest(job, state)
         elif args.check:
             code = _check_job(job)
         else:
@@ -104,6 +110,7 @@ def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "log_file_only", False))
     log.addHandler(handler)
 
 
@@ -168,10 +175,13 @@ def _status(job: Job, state: Path) -> ExitCode:
 
 
 def _run_job(job: Job, args, state: Path) -> ExitCode:
-    record = records.RunRecord(job=job.name, start=_now(), dry_run=args.dry_run)
-    handler = records.file_handler(state, job.name) if not args.dry_run else None
+    run_id = logfile.run_id(datetime.now(), os.getpid())
+    record = records.RunRecord(job=job.name, start=_now(), id=run_id, dry_run=args.dry_run)
+    handler = logfile.handler(state, job.name, run_id, job.logs) if not args.dry_run else None
     if handler:
         log.addHandler(handler)
+    started, code = time.monotonic(), ExitCode.FAILED
+    log.info("%s (%s %s)", logfile.START, PROG, __version__)
     try:
         # a dry run changes nothing, so it needs no lock (the wizard previews while cron runs)
         locks = contextlib.ExitStack()
@@ -179,7 +189,6 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
             locks.enter_context(job_lock(state, job))
             locks.enter_context(destination_lock(state, job))
         with locks:
-            log.info("run started%s", " (dry run)" if args.dry_run else "")
             opts = runner.RunOptions(
                 dry_run=args.dry_run, rollback=args.rollback, progress=sys.stderr.isatty()
             )
@@ -204,6 +213,7 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
         record.errors.append(str(exc))
         _error(exc, job)
     finally:
+        log.info("%s", logfile.end_line(record.result, int(code), record.bytes, time.monotonic() - started))
         if handler:
             log.removeHandler(handler)
             handler.close()
@@ -211,7 +221,7 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
     if args.dry_run:
         record.result = "dry-run"
     elif code != ExitCode.LOCKED:
-        records.save(state, record)
+        records.save(state, record, job.logs["runs"])
     return code
 
 
@@ -222,7 +232,7 @@ def _now() -> str:
 def _error(exc, job: Job | None = None) -> None:
     prefix = f"{PROG}: {job.name}: " if job else f"{PROG}: "
     print(prefix + str(exc), file=sys.stderr)
-    log.debug("error: %s", exc)
+    log.error("%s", exc, extra={"log_file_only": True})  # printed just above
 
 
 if __name__ == "__main__":

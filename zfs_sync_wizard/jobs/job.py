@@ -47,6 +47,7 @@ class Job:
     hold: bool
     retention: dict
     schedule: str | None
+    logs: dict  # the `logs` section: max_bytes, keep, runs, progress_interval
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
 
@@ -145,6 +146,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         hold=snaps["hold"],
         retention=s["retention"],
         schedule=s["schedule"],
+        logs=s["logs"],
         path=Path(where),
         settings=s,
     )

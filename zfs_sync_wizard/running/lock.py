@@ -5,6 +5,7 @@ or jobs from two config directories)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -52,3 +53,14 @@ def destination_lock(state_dir: Path, job: Job) -> Lock:
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     where = f"{job.destination.endpoint.label}:{job.destination.dataset}"
     return Lock(state_dir / "locks" / f"destination-{digest}.lock", f"another run is receiving into {where}")
+
+
+@contextlib.contextmanager
+def flocked(path: Path):
+    """Wait for, then hold, an exclusive flock of `path` (for short updates of shared files)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -170,7 +170,7 @@ def stream(
             s.ex.echo(pl.render(stages, s.ex.control_dir))
             return False
         try:
-            with s.progress.stream(source) as counter:
+            with s.progress.stream(source, size) as counter:
                 s.ex.pipeline(stages, counter)
         except StageFailed as exc:
             if attempt >= s.job.retries or not retryable(exc):
@@ -190,6 +190,7 @@ def stream(
                 )
                 size = estimate(s, send)
             continue
+        log.info("%s -> %s: %s sent, %d bytes", source, destination, target, counter.bytes)
         s.outcome.bytes += counter.bytes
         s.outcome.estimated += size or 0
         s.outcome.sent.append(Sent(source, target, "resume" if resumed else kind, counter.bytes, size))
