@@ -163,14 +163,16 @@ def stream(
     resumed = False
     size = known if known is not None else estimate(s, send)
     for attempt in range(s.job.retries + 1):
-        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(size), s.job.direct)
+        # for pv and the progress lines, a full send without an estimate counts on `referenced`
+        shown = size if size is not None or s.ex.dry_run or kind != "full" else written_since(s, source, None)
+        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(shown), s.job.direct)
         if s.ex.dry_run:
             if size is not None:
                 s.ex.echo(f"# estimated size: {size} bytes")
             s.ex.echo(pl.render(stages, s.ex.control_dir))
             return False
         try:
-            with s.progress.stream(source, size) as counter:
+            with s.progress.stream(source, shown) as counter:
                 s.ex.pipeline(stages, counter)
         except StageFailed as exc:
             if attempt >= s.job.retries or not retryable(exc):

@@ -187,10 +187,10 @@ def logs(ctx: Context, name: str) -> int:
     entries = logview.recent(ctx.state_dir, name)
     if not entries:  # no run history (an older version's runs): the end of the log
         return _log_tail(ctx, name)
-    choices = [(entry.title, entry) for entry in entries] + [("Done", None)]
+    choices = [(entry.title, entry) for entry in entries] + [("Done", "done")]
     while True:
         entry = ui.select("Which run's log?", choices, instruction="(newest first; Done to leave)")
-        if entry is None:
+        if entry == "done":
             return ExitCode.OK
         _show_run(ctx, name, entry)
 
