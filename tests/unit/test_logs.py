@@ -52,9 +52,9 @@ def test_rotation_drops_the_oldest_then_shifts_each_file_up(keep, moves):
 
 
 LOG = """\
-2024-05-07 21:00:00,001 media 20240507T210000-10 INFO run start (zfs-sync-run 0.1.0)
+2024-05-07 21:00:00,001 media 20240507T210000-10 INFO run started (zfs-sync-run 0.1.0)
 2024-05-07 21:00:00,101 media 20240507T210000-10 DEBUG zfs list -H tank  (exit 0, 0.05 s)
-2024-05-07 21:00:01,000 media 20240507T210100-11 INFO run start (zfs-sync-run 0.1.0)
+2024-05-07 21:00:01,000 media 20240507T210100-11 INFO run started (zfs-sync-run 0.1.0)
 2024-05-07 21:00:01,001 media 20240507T210100-11 ERROR job media is already running (pid 10); skipped
 2024-05-07 21:00:01,002 media 20240507T210100-11 INFO run end: skipped (exit 3), 0 Bytes sent in 0.0 s
 an older version's line without a run id

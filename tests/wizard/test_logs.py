@@ -13,10 +13,10 @@ from .conftest import DOWN, ENTER, drive, output
 
 OK_RUN, FAILED_RUN = "20240507T190000-10", "20240507T200000-11"
 LOG = f"""\
-2024-05-07 19:00:00,001 media {OK_RUN} INFO run start (zfs-sync-run 0.1.0)
-2024-05-07 19:00:01,000 media {OK_RUN} INFO pipeline: zfs send tank/media@a | pv | ssh ...
+2024-05-07 19:00:00,001 media {OK_RUN} INFO run started (zfs-sync-run 0.1.0)
+2024-05-07 19:00:01,000 media {OK_RUN} DEBUG pipeline: zfs send tank/media@a | pv | ssh ...
 2024-05-07 19:00:02,002 media {OK_RUN} INFO run end: ok (exit 0), 1.0 MiB sent in 2.0 s
-2024-05-07 20:00:00,001 media {FAILED_RUN} INFO run start (zfs-sync-run 0.1.0)
+2024-05-07 20:00:00,001 media {FAILED_RUN} INFO run started (zfs-sync-run 0.1.0)
 2024-05-07 20:00:02,000 media {FAILED_RUN} ERROR stage 'zfs receive' failed on dst (exit 1): zfs receive x
 2024-05-07 20:00:02,000 media {FAILED_RUN} ERROR   cannot receive: out of space
 2024-05-07 20:00:02,001 media {FAILED_RUN} WARNING media: something to know

@@ -123,7 +123,7 @@ class Executor:
     def pipeline(self, stages: Sequence[pl.Stage], on_pv_line: Callable[[str], None] | None = None) -> None:
         """Run a transfer pipeline; raise StageFailed naming the stage that failed."""
         procs = pl.processes(stages, self.control_dir)
-        log.info("pipeline: %s", pl.render(stages, self.control_dir))
+        log.debug("pipeline: %s", pl.render(stages, self.control_dir))
         started = time.monotonic()
         commands = [_resolve(p.argv[0], "localhost") for p in procs]  # all found before any starts
         for p in procs:
@@ -163,9 +163,9 @@ class Executor:
         failure = _blame(_stage_statuses(procs, statuses, tails))
         took = time.monotonic() - started
         if failure:
-            log.info("pipeline failed after %.1f s at stage '%s'", took, failure.stage)
+            log.debug("pipeline failed after %.1f s at stage '%s'", took, failure.stage)
             raise failure
-        log.info("pipeline done in %.1f s", took)
+        log.debug("pipeline done in %.1f s", took)
 
     def close(self) -> None:
         """End the ssh master connections this run opened."""

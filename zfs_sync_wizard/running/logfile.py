@@ -4,7 +4,7 @@ run, rotated by size, and read back run by run.
 Every line is `DATE TIME JOB RUN LEVEL MESSAGE`, the run id on every line
 (a message of several lines is stamped line by line), so the lines of one
 run are found even when a skipped run wrote between them.  A run begins
-with `run start` and ends with `run end: RESULT ...`.
+with `run started` and ends with `run end: RESULT ...`.
 
 Rotation: before a line would make the file larger than `max_bytes`,
 `<job>.log` becomes `<job>.log.1`, `.1` becomes `.2` and so on; the
@@ -27,7 +27,7 @@ import humanize
 
 from .lock import flocked
 
-START = "run start"
+START = "run started"
 END = "run end: "
 _LINE = re.compile(
     r"^(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)?) (?P<job>\S+) (?P<run>\S+) (?P<level>[A-Z]+) (?P<message>.*)$"
