@@ -127,6 +127,7 @@ def test_every_key_sample_sets_every_schema_key():
     assert job.schedule == "30 1 * * 1-5"
     assert job.snapshot_stem == "nightly_every_key_"
     assert job.wire_compression == "lz4"
+    assert job.logs == {"max_bytes": "64k", "keep": 3, "runs": 50, "progress_interval": 10}
 
 
 @pytest.mark.parametrize("section", ["", "source", "destination", "transfer", "snapshots"])

@@ -93,6 +93,7 @@ def test_written_file_spells_out_every_setting(ctx):
         "retention",
         "schedule",
         "notify",
+        "logs",
     ]
     assert data["retention"] == DEFAULT_RETENTION
     assert data["notify"]["when"] == ["failure", "recovery"] and data["notify"]["mail"] == []

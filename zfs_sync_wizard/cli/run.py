@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +21,9 @@ from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import metrics, notify
+from ..operations import logview, metrics, notify
 from ..planning import capabilities
-from ..running import records, runner
+from ..running import logfile, records, runner
 from ..running.check import check
 from ..running.execute import Executor
 from ..running.lock import destination_lock, job_lock
@@ -63,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
     )
     watch.add_arguments(p)
     p.add_argument(
+        "--log", action="store_true", help="print the log of each named job's latest run (logs/NAME.log)"
+    )
+    p.add_argument(
         "--rollback",
         action="store_true",
         help="allow rolling the destination back to the last common snapshot, destroying newer destination snapshots (names them first)",
@@ -90,7 +94,9 @@ def main(argv: list | None = None) -> int:
         return watch.status(jobs, state, args.json)
     worst = ExitCode.OK
     for job in jobs:
-        if args.check:
+        if args.log:
+            code = logview.print_latest(job, state)
+        elif args.check:
             code = _check_job(job)
         else:
             code = _run_job(job, args, state)
@@ -113,6 +119,7 @@ def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "log_file_only", False))
     log.addHandler(handler)
 
 
@@ -173,11 +180,14 @@ def _check_job(job: Job) -> ExitCode:
 
 
 def _run_job(job: Job, args, state: Path) -> ExitCode:
-    record = records.RunRecord(job=job.name, start=_now(), dry_run=args.dry_run)
+    run_id = logfile.run_id(datetime.now(), os.getpid())
+    record = records.RunRecord(job=job.name, start=_now(), id=run_id, dry_run=args.dry_run)
     outcome = None
-    handler = records.file_handler(state, job.name) if not args.dry_run else None
+    handler = logfile.handler(state, job.name, run_id, job.logs) if not args.dry_run else None
     if handler:
         log.addHandler(handler)
+    started, code = time.monotonic(), ExitCode.FAILED
+    log.info("%s (%s %s)", logfile.START, PROG, __version__)
     notifier = None if args.dry_run else notify.Notifier(job)  # a dry run notifies nobody
     previous = records.last(state, job.name)  # for "recovery": the run before this one
     try:
@@ -187,7 +197,6 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
             locks.enter_context(job_lock(state, job))
             locks.enter_context(destination_lock(state, job))
         with locks:
-            log.info("run started%s", " (dry run)" if args.dry_run else "")
             if notifier:
                 notifier.started()
             opts = runner.RunOptions(
@@ -220,6 +229,7 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
             except KeyboardInterrupt:  # the run's own record stands; stop telling others
                 code = ExitCode.INTERRUPTED
                 _error("interrupted while sending notifications", job)
+        log.info("%s", logfile.end_line(record.result, int(code), record.bytes, time.monotonic() - started))
         if handler:
             log.removeHandler(handler)
             handler.close()
@@ -227,7 +237,7 @@ def _run_job(job: Job, args, state: Path) -> ExitCode:
     if args.dry_run:
         record.result = "dry-run"
     elif code != ExitCode.LOCKED:
-        records.save(state, record)
+        records.save(state, record, job.logs["runs"])
         listed = outcome.destination if outcome else None
         metrics.after_run(job, state, asdict(record), listed, int(datetime.now().timestamp()))
     return code
@@ -240,7 +250,7 @@ def _now() -> str:
 def _error(exc, job: Job | None = None) -> None:
     prefix = f"{PROG}: {job.name}: " if job else f"{PROG}: "
     print(prefix + str(exc), file=sys.stderr)
-    log.debug("error: %s", exc)
+    log.error("%s", exc, extra={"log_file_only": True})  # printed just above
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ COMMANDS = {
     "schedule": ("install a job in your crontab", lambda ctx, name: manage.schedule_job(ctx, name)),
     "unschedule": ("remove a job from your crontab", lambda ctx, name: manage.unschedule(ctx, name)),
     "list": ("jobs, schedules, next and last runs", lambda ctx, name: manage.list_jobs(ctx)),
-    "logs": ("the last run and the log of a job", lambda ctx, name: manage.logs(ctx, name)),
+    "logs": ("recent runs of a job and their logs", lambda ctx, name: manage.logs(ctx, name)),
     "check": ("check this machine and every job", lambda ctx, name: envcheck.check(ctx)),
     "sanoid": (
         "write the job's sections of sanoid.conf on both sides",

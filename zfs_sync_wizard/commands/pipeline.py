@@ -31,6 +31,7 @@ COMPRESSORS = {
     "lz4": (["lz4", "-q", "-c"], ["lz4", "-q", "-d", "-c"]),
 }
 _MARKER = re.compile(r"^zsw-exit:(\d+):(\d+)$")
+BAR = "pv (bar)"  # the stage whose stderr is the terminal
 DIRECT_MARKS = 100  # marker numbers of the stages behind a direct hop, apart from the outer ones
 
 
@@ -50,6 +51,7 @@ class PipelineSettings:
     buffer: str | None = "128M"  # mbuffer memory, None for no mbuffer
     bandwidth_limit: str | None = None  # pv -L
     size: int | None = None  # pv -s, when ZFS gave an estimate
+    bar: bool = False  # a terminal: a second pv draws its own bar (percentage, rate, ETA)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ def pv_argv(opts: PipelineSettings) -> list[str]:
     return argv
 
 
+def pv_bar_argv(opts: PipelineSettings) -> list[str]:
+    """pv's own bar on the terminal, beside the counting pv (which prints numbers only)."""
+    argv = ["pv", "-f", "-p", "-t", "-e", "-r", "-b"]
+    return argv + (["-s", str(opts.size)] if opts.size else [])
+
+
 def mbuffer_argv(size: str) -> list[str]:
     return ["mbuffer", "-q", "-s", "128k", "-m", size]
 
@@ -97,6 +105,7 @@ def build(
     send_side = [Stage("zfs send", tuple(send), src)]
     recv_side = [Stage("zfs receive", tuple(receive), dst)]
     pv = Stage("pv", tuple(pv_argv(opts)))
+    bar = [Stage(BAR, tuple(pv_bar_argv(opts)))] if opts.bar else []  # only where pv runs here
     if comp:
         send_side.append(Stage(comp[0], tuple(comp), src))
         recv_side.insert(0, Stage(f"{decomp[0]} -d", tuple(decomp), dst))
@@ -114,10 +123,10 @@ def build(
         )
         return [send_side[0], replace(pv, endpoint=src)] + send_side[1:] + [hop]
     if src.is_local:
-        return [send_side[0], pv] + send_side[1:] + recv_side  # pv counts the raw stream
+        return [send_side[0], pv, *bar] + send_side[1:] + recv_side  # pv counts the raw stream
     if dst.is_local:
-        return send_side + recv_side[:-1] + [pv] + recv_side[-1:]
-    return send_side + [pv] + recv_side
+        return send_side + recv_side[:-1] + [pv, *bar] + recv_side[-1:]
+    return send_side + [pv, *bar] + recv_side
 
 
 def remote_script(stages: Sequence[Stage], first_index: int) -> str:

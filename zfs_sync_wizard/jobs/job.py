@@ -47,6 +47,7 @@ class Job:
     hold: bool
     retention: dict
     schedule: str | None
+    logs: dict  # the `logs` section: max_bytes, keep, runs, progress_interval
     notify: dict | None = None  # the notify: section (when, mail, webhooks, timeout, sendmail)
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
@@ -152,6 +153,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         retention=s["retention"],
         schedule=s["schedule"],
         notify=s["notify"],
+        logs=s["logs"],
         path=Path(where),
         settings=s,
         metrics_dir=s["metrics"]["textfile_dir"],

@@ -228,6 +228,12 @@ SCHEMA: dict[str, Any] = {
     },
     # Prometheus node_exporter textfile collector: zfs_sync_<job>.prom written there after every run
     "metrics": {"textfile_dir": (_optional(_check_dir), None)},
+    "logs": {  # logs/<job>.log and runs/<job>.jsonl in the state directory (zfs-sync-run(8))
+        "max_bytes": (_check_size, "1M"),  # a log file is rotated when it would grow past this
+        "keep": (_check_range(1, 100), 5),  # log files kept: <job>.log and <job>.log.1 ... .log.(keep-1)
+        "runs": (_check_range(1, 100000), 1000),  # run records kept in runs/<job>.jsonl
+        "progress_interval": (_check_range(1, 3600), 30),  # seconds between progress lines in the log
+    },
 }
 # keys a defaults.yaml may not set: they identify one job
 JOB_ONLY = {("source", "dataset"), ("destination", "dataset")}

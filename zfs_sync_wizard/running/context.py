@@ -19,7 +19,7 @@ from .progress import Progress
 class RunOptions:
     dry_run: bool = False
     rollback: bool = False
-    progress: bool = False  # draw a progress line on stderr (a terminal)
+    progress: bool = False  # draw pv's bar on stderr (a terminal)
     now: datetime | None = None
     sleep: object = None  # time.sleep, replaceable for retry tests
 
@@ -59,7 +59,7 @@ class RunState:
     src_caps: Capabilities = field(default_factory=Capabilities)
     dst_caps: Capabilities = field(default_factory=Capabilities)
     outcome: Outcome = field(default_factory=Outcome)
-    progress: Progress = field(default_factory=lambda: Progress(False))
+    progress: Progress = field(default_factory=Progress)
 
     @property
     def src(self) -> Endpoint:
@@ -74,9 +74,9 @@ class RunState:
         return capabilities.resumable(self.src_caps, self.dst_caps)
 
     def pipeline_settings(self, size: int | None = None) -> PipelineSettings:
-        return pipeline_settings(self.job, size)
+        return pipeline_settings(self.job, size, self.progress.bar)
 
 
-def pipeline_settings(job: Job, size: int | None = None) -> PipelineSettings:
+def pipeline_settings(job: Job, size: int | None = None, bar: bool = False) -> PipelineSettings:
     """The job's transfer settings as the pipeline builder takes them."""
-    return PipelineSettings(job.wire_compression, job.buffer, job.bandwidth_limit, size)
+    return PipelineSettings(job.wire_compression, job.buffer, job.bandwidth_limit, size, bar)

@@ -15,6 +15,8 @@ import ctypes
 import logging
 import os
 import signal
+import sys
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,7 +127,7 @@ class Executor:
     def _run_local(
         self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool, input: str | None = None
     ) -> Result:
-        log.debug("%s%s", _prompt(endpoint), shown)
+        started = time.monotonic()
         if not endpoint.is_local:
             self._remotes.add(endpoint)
         cmd = _resolve(argv[0], "localhost")
@@ -145,6 +147,7 @@ class Executor:
         except sh.SignalException as exc:
             status, stdout, stderr = exc.exit_code, exc.stdout, exc.stderr
         result = Result(_text(stdout), _text(stderr), status)
+        log.debug("%s%s  (exit %s, %.2f s)", _prompt(endpoint), shown, status, time.monotonic() - started)
         if check and status != 0:
             if not endpoint.is_local and status == SSH_ERROR:
                 raise ConnectionFailed(endpoint.label, quote(argv), status, result.stderr)
@@ -155,6 +158,7 @@ class Executor:
         """Run a transfer pipeline; raise StageFailed naming the stage that failed."""
         procs = pl.processes(stages, self.control_dir)
         log.debug("pipeline: %s", pl.render(stages, self.control_dir))
+        started = time.monotonic()
         commands = [_resolve(p.argv[0], "localhost") for p in procs]  # all found before any starts
         for p in procs:
             if p.remote:
@@ -167,6 +171,8 @@ class Executor:
             for i, (proc, cmd) in enumerate(zip(procs, commands)):
                 is_pv = any(stage.name == "pv" for stage in proc.stages)  # pv's numbers come through ssh too
                 collect = _collector(tails[i], on_pv_line if is_pv else None)
+                if proc.stages[0].name == pl.BAR:
+                    collect = sys.stderr  # pv draws its bar on the terminal itself
                 kwargs = {
                     "_bg": True,
                     "_bg_exc": False,
@@ -189,8 +195,11 @@ class Executor:
         finally:
             nothing.close()
         failure = _blame(_stage_statuses(procs, statuses, tails))
+        took = time.monotonic() - started
         if failure:
+            log.debug("pipeline failed after %.1f s at stage '%s'", took, failure.stage)
             raise failure
+        log.debug("pipeline done in %.1f s", took)
 
     def close(self) -> None:
         """End the ssh master connections this run opened."""

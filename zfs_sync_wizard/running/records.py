@@ -1,22 +1,29 @@
-"""Run records and logs in the state directory.
+"""Run records in the state directory.
 
-`runs/<job>.json` holds the last run; `runs/<job>.jsonl` every run, one JSON
-object a line; `logs/<job>.log` the commands and messages of each run.
+`runs/<job>.json` holds the last run; `runs/<job>.jsonl` the last runs (a
+bounded number, history.py), one JSON object a line; `logs/<job>.log` the
+commands and messages of each run (logfile.py).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from . import history
+from .logfile import log_path
+
+__all__ = ["RunRecord", "last", "log_path", "runs_dir", "save"]
+DEFAULT_KEEP = 1000  # run records kept in runs/<job>.jsonl (the job's logs.runs)
 
 
 @dataclass
 class RunRecord:
     job: str
     start: str
+    id: str = ""  # the run's id, on every line it wrote in logs/<job>.log
     end: str = ""
     result: str = "running"  # ok, nothing-to-do, failed, interrupted, dry-run
     exit_code: int = 0
@@ -40,15 +47,14 @@ def runs_dir(state_dir: Path) -> Path:
     return state_dir / "runs"
 
 
-def save(state_dir: Path, record: RunRecord) -> None:
+def save(state_dir: Path, record: RunRecord, keep: int = DEFAULT_KEEP) -> None:
     folder = runs_dir(state_dir)
     folder.mkdir(parents=True, exist_ok=True)
     data = asdict(record)
     tmp = folder / f".{record.job}.json.tmp"
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, folder / f"{record.job}.json")
-    with open(folder / f"{record.job}.jsonl", "a") as history:
-        history.write(json.dumps(data) + "\n")
+    history.append(folder, record.job, data, keep)
 
 
 def last(state_dir: Path, job: str) -> dict | None:
@@ -56,16 +62,3 @@ def last(state_dir: Path, job: str) -> dict | None:
         return json.loads((runs_dir(state_dir) / f"{job}.json").read_text())
     except (OSError, ValueError):
         return None
-
-
-def log_path(state_dir: Path, job: str) -> Path:
-    return state_dir / "logs" / f"{job}.log"
-
-
-def file_handler(state_dir: Path, job: str) -> logging.Handler:
-    path = log_path(state_dir, job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter(f"%(asctime)s {job} %(levelname)s %(message)s"))
-    handler.setLevel(logging.DEBUG)
-    return handler

@@ -33,7 +33,7 @@ log = logging.getLogger("zfs_sync_wizard")
 def run(job: Job, opts: RunOptions, echo=print) -> Outcome:
     control_dir = tempfile.mkdtemp(prefix="zsw-ssh-")
     ex = Executor(dry_run=opts.dry_run, control_dir=control_dir, echo=echo)
-    state = RunState(job, opts, ex, progress=Progress(enabled=opts.progress and not opts.dry_run))
+    state = RunState(job, opts, ex)
     try:
         _run(state)
         return state.outcome
@@ -44,6 +44,7 @@ def run(job: Job, opts: RunOptions, echo=print) -> Outcome:
 
 def _run(s: RunState) -> None:
     job, ex, opts = s.job, s.ex, s.opts
+    s.progress = Progress(bar=opts.progress and not opts.dry_run, interval=job.logs["progress_interval"])
     found = check(job, ex)
     s.src_caps, s.dst_caps = found[s.src][1], found[s.dst][1]
     if not s.resumable:  # in the log and --check; not printed, so cron stays quiet

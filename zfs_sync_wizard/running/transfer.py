@@ -53,6 +53,8 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
             send = zfs.send(pair.source, step, flags)
             # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
             known = written_since(s, pair.source, step.base) if step.planned else None
+            # where zfs cannot estimate, a full stream is about the size the dataset references
+            approx = sizes.parse_value(source.props.get("referenced", "")) if step.kind == "full" else None
             try:
                 resumed = stream(
                     s,
@@ -63,6 +65,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                     step.target,
                     step.kind,
                     known,
+                    approx,
                 )
             except StageFailed as exc:
                 if step.force or not (_refused_as_modified(exc) and _rollback_allowed(s)):
@@ -72,7 +75,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                 forced = replace(step, force=True)
                 receive = zfs.receive(pair.destination, forced, s.resumable)
                 resumed = stream(
-                    s, pair.source, pair.destination, send, receive, step.target, step.kind, known
+                    s, pair.source, pair.destination, send, receive, step.target, step.kind, known, approx
                 )
             if step.kind == "full" and s.job.readonly:
                 s.ex.run(s.dst, zfs.set_readonly(pair.destination), changes=True)
@@ -152,10 +155,19 @@ def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list) -
 
 
 def stream(
-    s: RunState, source: str, destination: str, send: list, receive: list, target: str, kind: str, known=None
+    s: RunState,
+    source: str,
+    destination: str,
+    send: list,
+    receive: list,
+    target: str,
+    kind: str,
+    known=None,
+    approx=None,
 ) -> bool:
     """Run one send/receive pipeline, retrying after SSH drops; `known` is a
-    size estimate made otherwise (else `zfs send -nvP` is asked).
+    size estimate made otherwise (else `zfs send -nvP` is asked); `approx` a
+    rougher one for pv and the progress lines only, where there is no estimate.
 
     Returns True when it finished through a resume token (which ends at the
     snapshot being received when the drop happened, not necessarily `target`).
@@ -163,14 +175,15 @@ def stream(
     resumed = False
     size = known if known is not None else estimate(s, send)
     for attempt in range(s.job.retries + 1):
-        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(size), s.job.direct)
+        shown = size if size is not None or s.ex.dry_run else approx
+        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(shown), s.job.direct)
         if s.ex.dry_run:
             if size is not None:
                 s.ex.echo(f"# estimated size: {size} bytes")
             s.ex.echo(pl.render(stages, s.ex.control_dir))
             return False
         try:
-            with s.progress.stream(source) as counter:
+            with s.progress.stream(source, shown) as counter:
                 s.ex.pipeline(stages, counter)
         except StageFailed as exc:
             if attempt >= s.job.retries or not retryable(exc):
@@ -190,6 +203,7 @@ def stream(
                 )
                 size = estimate(s, send)
             continue
+        log.info("%s -> %s: %s sent, %d bytes", source, destination, target, counter.bytes)
         s.outcome.bytes += counter.bytes
         s.outcome.estimated += size or 0
         s.outcome.sent.append(Sent(source, target, "resume" if resumed else kind, counter.bytes, size))

@@ -16,7 +16,7 @@ from ..errors import ExitCode, UsageError, ZswError
 from ..jobs import job as jobmod
 from ..jobs import names, paths, store
 from ..jobs.endpoint import Endpoint
-from ..operations import facts, status
+from ..operations import facts, logview, status
 from ..running import records
 from ..schedule import cron
 from . import preview, schedule
@@ -174,9 +174,37 @@ def _last(ctx: Context, name: str, now: datetime) -> str:
 
 
 def logs(ctx: Context, name: str) -> int:
+    """The last run, then recent runs to pick from, each shown with its errors highlighted."""
     ui = ctx.ui
     names.job_name(name)
     ui.say(f"{name}: last run: {_last(ctx, name, ctx.now())}")
+    entries = logview.recent(ctx.state_dir, name)
+    if not entries:  # no run history (an older version's runs): the end of the log
+        return _log_tail(ctx, name)
+    choices = [(entry.title, entry) for entry in entries] + [("Done", "done")]
+    while True:
+        entry = ui.select("Which run's log?", choices, instruction="(newest first; Done to leave)")
+        if entry == "done":
+            return ExitCode.OK
+        _show_run(ctx, name, entry)
+
+
+def _show_run(ctx: Context, name: str, entry: logview.Entry) -> None:
+    ui = ctx.ui
+    lines = logview.lines_of(ctx.state_dir, name, entry.id) if entry.id else []
+    ui.heading(f"{name}: run of {entry.title.strip()}")
+    if not lines:
+        for error in entry.record.get("errors", []):
+            ui.marked(f"error: {error}", "error")
+        ui.say("  its log lines are no longer in the log (rotated away: logs.max_bytes, logs.keep)")
+        return
+    for line in lines:
+        kind = "error" if line.is_error else "warning" if line.is_warning else None
+        ui.marked(line.text, kind)
+
+
+def _log_tail(ctx: Context, name: str) -> int:
+    ui = ctx.ui
     path = records.log_path(ctx.state_dir, name)
     try:
         lines = path.read_text(errors="replace").splitlines()

@@ -15,7 +15,11 @@ from typing import Any, Callable, TextIO
 import questionary
 from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 
-Check = Callable[[str], Any]  # returns the cleaned value or raises ValueError
+Check = Callable[[str], Any]
+_COLORS = {
+    "error": "1;31",
+    "warning": "33",
+}  # ANSI: bold red, yellow  # returns the cleaned value or raises ValueError
 
 
 class Cancelled(Exception):
@@ -45,8 +49,9 @@ def _ask(question: questionary.Question) -> Any:
 class UI:
     """The wizard's conversation: prompts in, plain lines out."""
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, color: bool | None = None):
         self._stream = stream
+        self.color = color  # None: colors where the output is a terminal
 
     # -- telling ------------------------------------------------------------
 
@@ -69,6 +74,13 @@ class UI:
 
     def problem(self, text: str) -> None:
         self.say(_indent(f"problem: {text}", "  "))
+
+    def marked(self, text: str, kind: str | None) -> None:
+        """A line shown as is, in red (kind "error") or yellow ("warning") on a terminal."""
+        stream = self._stream or sys.stdout
+        color = self.color if self.color is not None else stream.isatty()
+        code = _COLORS.get(kind or "") if color else None
+        self.say(f"\x1b[{code}m{text}\x1b[0m" if code else text)
 
     def block(self, text: str) -> None:
         """A block shown as is (YAML, a plan, a diff), indented."""
