@@ -53,7 +53,7 @@ def test_logs_lists_recent_runs_and_shows_the_one_picked_with_errors_in_red(ctx)
     keys = ENTER + DOWN + ENTER + DOWN + DOWN + DOWN + ENTER
     assert drive(keys, lambda: cli.dispatch(ctx, "logs", "media")) == 0
     shown = output(ctx)
-    assert "media: last run: failed (an hour ago)" in shown
+    assert "media: last run: failed (an hour ago, took 2s)" in shown
     assert "== media: run of 2024-05-07 20:00:00  failed        0 Bytes sent ==" in shown
     red = "\x1b[1;31m2024-05-07 20:00:02,000 media 20240507T200000-11 ERROR   cannot receive: out of space\x1b[0m"
     assert red in shown
