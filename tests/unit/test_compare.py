@@ -16,7 +16,8 @@ from zfs_sync_wizard.planning.inventory import Dataset, Snapshot
 STEM = "zsw_job_"
 ALL = Rules(STEM, every_snapshot=True)
 OURS = Rules(STEM, every_snapshot=False)
-KEEP_ALL = Rules(STEM, every_snapshot=True, keep=100)
+KEEP_ALL = Rules(STEM, every_snapshot=True, keep=100, retention={})
+PRUNING = Rules(STEM, every_snapshot=True, keep=1, retention={})
 
 
 def name(short: str) -> str:
@@ -37,149 +38,88 @@ def names(text: str) -> list[str]:
     return [name(n) for n in filter(None, text.split(","))]
 
 
-# (rules, source, destination, missing, mismatched names, extra, pruned, only on destination, pending, ok)
+# (rules, source, destination, findings): findings name the snapshots in each list (the
+# others empty) and "ok"; lists are missing, mismatched, extra, pruned, only (on the
+# destination) and pending
 CASES = {
-    "equal": (ALL, "a:1,j1:2,b:3,j2:4", "a:1,j1:2,b:3,j2:4", "", "", "", "", "", "", True),
-    "never replicated: the destination does not exist": (ALL, "a:1", None, "", "", "", "", "", "a", False),
-    "empty destination": (ALL, "a:1", "", "", "", "", "", "", "a", False),
+    "equal": (ALL, "a:1,j1:2,b:3,j2:4", "a:1,j1:2,b:3,j2:4", "ok"),
+    "never replicated: the destination does not exist": (ALL, "a:1", None, "pending=a"),
+    "empty destination": (ALL, "a:1", "", "pending=a"),
     "a user snapshot destroyed on the destination": (
         KEEP_ALL,
         "a:1,j1:2,b:3,j2:4",
         "a:1,j1:2,j2:4",
-        "b",
-        "",
-        "",
-        "",
-        "",
-        "",
-        False,
+        "missing=b",
     ),
     "a user snapshot missing is fine when only the job's own are sent (-i)": (
         OURS,
         "a:1,j1:2,b:3,j2:4",
         "j1:2,j2:4",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        True,
+        "ok",
+    ),
+    "a job snapshot missing where the job prunes nothing (take: false)": (
+        ALL,
+        "j1:1,j2:2,j3:3",
+        "j1:1,j3:3",
+        "missing=j2",
     ),
     "a job snapshot kept by the destination's retention but gone": (
         KEEP_ALL,
         "j1:1,j2:2,j3:3",
         "j1:1,j3:3",
-        "j2",
-        "",
-        "",
-        "",
-        "",
-        "",
-        False,
+        "missing=j2",
     ),
     "a job snapshot the destination's retention prunes is a note": (
-        ALL,
+        PRUNING,
         "j1:1,j2:2,j3:3",
         "j1:1,j3:3",
-        "",
-        "",
-        "",
-        "j2",
-        "",
-        "",
-        True,
+        "pruned=j2 ok",
     ),
-    "same name, different GUID": (ALL, "a:1,j1:2", "a:1,j1:9", "", "j1", "", "", "", "", False),
+    "same name, different GUID": (ALL, "a:1,j1:2", "a:1,j1:9", "mismatched=j1"),
     "a different source: every name differs, nothing in common": (
         ALL,
         "a:1,j1:2",
         "a:7,j1:8",
-        "",
-        "a,j1",
-        "",
-        "",
-        "",
-        "",
-        False,
+        "mismatched=a,j1",
     ),
     "pruned on the source, kept on the destination: a note": (
         ALL,
         "j2:2,j3:3",
         "old:9,j1:1,j2:2,j3:3",
-        "",
-        "",
-        "",
-        "",
-        "old,j1",
-        "",
-        True,
+        "only=old,j1 ok",
     ),
     "a snapshot taken on the destination after the common one": (
         ALL,
         "a:1,j1:2",
         "a:1,j1:2,mine:5",
-        "",
-        "",
-        "mine",
-        "",
-        "",
-        "",
-        False,
+        "extra=mine",
     ),
     "newer source snapshots are not replicated yet": (
         ALL,
         "a:1,j1:2,b:3,j2:4",
         "a:1,j1:2",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "b,j2",
-        True,
+        "pending=b,j2 ok",
     ),
-    "older than the oldest common one: not judged (initial: newest)": (
-        ALL,
-        "a:1,b:2,j1:3",
-        "j1:3",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        True,
-    ),
-    "no common snapshot, other data on the destination": (
-        ALL,
-        "a:1",
-        "x:5",
-        "",
-        "",
-        "",
-        "",
-        "x",
-        "a",
-        False,
-    ),
+    "older than the oldest common one: not judged (initial: newest)": (ALL, "a:1,b:2,j1:3", "j1:3", "ok"),
+    "no common snapshot, other data on the destination": (ALL, "a:1", "x:5", "only=x pending=a"),
 }
 
 
-@pytest.mark.parametrize(
-    "rules, source, destination, missing, mismatched, extra, pruned, only, pending, ok",
-    list(CASES.values()),
-    ids=list(CASES),
-)
-def test_compare(rules, source, destination, missing, mismatched, extra, pruned, only, pending, ok):
+@pytest.mark.parametrize("rules, source, destination, findings", list(CASES.values()), ids=list(CASES))
+def test_compare(rules, source, destination, findings):
     report = compare.compare(snaps(source), snaps(destination), rules)
-    assert report.missing == names(missing)
-    assert [m[0] for m in report.mismatched] == names(mismatched)
-    assert report.extra == names(extra)
-    assert report.pruned == names(pruned)
-    assert report.only_destination == names(only)
-    assert report.pending == names(pending)
-    assert report.ok is ok
+    expected = dict(item.partition("=")[::2] for item in findings.split())
+    found = {
+        "missing": report.missing,
+        "mismatched": [m[0] for m in report.mismatched],
+        "extra": report.extra,
+        "pruned": report.pruned,
+        "only": report.only_destination,
+        "pending": report.pending,
+    }
+    for kind, got in found.items():
+        assert got == names(expected.get(kind, "")), kind
+    assert report.ok is ("ok" in expected)
 
 
 def test_a_mismatch_names_both_guids():
@@ -192,7 +132,11 @@ def test_a_mismatch_names_both_guids():
 
 
 def inv(**datasets: str | None) -> dict[str, Dataset]:
-    return {n.replace("__", "/"): Dataset(n.replace("__", "/"), 0, snaps(t)) for n, t in datasets.items() if t is not None}
+    return {
+        n.replace("__", "/"): Dataset(n.replace("__", "/"), 0, snaps(t))
+        for n, t in datasets.items()
+        if t is not None
+    }
 
 
 def test_a_child_that_missed_the_parents_last_run_is_a_failure():

@@ -20,7 +20,7 @@ from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import status
+from ..operations import status, verification
 from ..planning import capabilities
 from ..running import records, runner
 from ..running.check import check
@@ -62,6 +62,17 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow rolling the destination back to the last common snapshot, destroying newer destination snapshots (names them first)",
     )
+    # --verify: compare both sides (operations/verification.py)
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare both sides' snapshots by GUID, per dataset; exit 0 when equal, 1 otherwise",
+    )
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="with --verify: also compare every file's checksum in the newest snapshot both sides have",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every command on stderr")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -79,7 +90,9 @@ def main(argv: list | None = None) -> int:
     state = paths.state_dir(args.state_dir)
     worst = ExitCode.OK
     for job in jobs:
-        if args.status:
+        if args.verify:
+            code = _verify_job(job, args.deep, state)
+        elif args.status:
             code = _status(job, state)
         elif args.check:
             code = _check_job(job)
@@ -108,6 +121,8 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _select_jobs(args) -> list:
+    if args.deep and not args.verify:
+        raise UsageError("--deep goes with --verify")
     if not (args.jobs or args.all or args.job_file):
         raise UsageError("name a job, give --job-file PATH, or use --all (see --help)")
     conf = paths.config_dir(args.config_dir)
@@ -165,6 +180,22 @@ def _status(job: Job, state: Path) -> ExitCode:
     for line in status.lines(job, state):
         print(line)
     return ExitCode.OK
+
+
+def _verify_job(job: Job, deep: bool, state: Path) -> ExitCode:
+    try:
+        # --deep clones a snapshot for a while: not while a run of the job prunes or receives
+        with job_lock(state, job) if deep else contextlib.nullcontext():
+            equal = verification.verify(job, deep)
+    except (KeyboardInterrupt, Interrupted):
+        _error("verification interrupted", job)
+        return ExitCode.INTERRUPTED
+    except ZswError as exc:
+        _error(exc, job)
+        return exc.exit_code
+    if not equal:
+        _error("the destination differs from the source (see above)", job)
+    return ExitCode.OK if equal else ExitCode.FAILED
 
 
 def _run_job(job: Job, args, state: Path) -> ExitCode:

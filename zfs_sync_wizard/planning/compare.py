@@ -39,7 +39,7 @@ class Rules:
     stem: str  # the job's replication snapshot names start with this
     every_snapshot: bool  # `zfs send -I` carries every source snapshot (incremental: intermediate)
     keep: int = 0
-    retention: Mapping[str, int] = field(default_factory=dict)  # the destination side's counts
+    retention: Mapping[str, int] | None = None  # the destination side's counts; None: nothing is pruned
 
 
 @dataclass
@@ -51,7 +51,9 @@ class Report:
     common: str | None = None  # newest snapshot both sides share (by GUID)
     matched: int = 0  # snapshots judged and found on both sides
     missing: list[str] = field(default_factory=list)
-    mismatched: list[tuple[str, int, int]] = field(default_factory=list)  # (name, source guid, destination guid)
+    mismatched: list[tuple[str, int, int]] = field(
+        default_factory=list
+    )  # (name, source guid, destination guid)
     extra: list[str] = field(default_factory=list)  # newer than `common`, only on the destination
     problem: str | None = None
     pruned: list[str] = field(default_factory=list)  # the job's own, pruned by the destination's retention
@@ -63,7 +65,9 @@ class Report:
         return not (self.missing or self.mismatched or self.extra or self.problem)
 
 
-def compare_job(src_inv: Inventory, dst_inv: Inventory, src_root: str, dst_root: str, rules: Rules) -> list[Report]:
+def compare_job(
+    src_inv: Inventory, dst_inv: Inventory, src_root: str, dst_root: str, rules: Rules
+) -> list[Report]:
     """A report per dataset of the job, parents first, then destination datasets without a source."""
     reports = []
     due: frozenset[str] = frozenset()
@@ -149,10 +153,12 @@ def _problem(destination: Sequence[Snapshot] | None, common: bool, required: boo
     return None
 
 
-def _pruned(rules: Rules, source: Sequence[Snapshot], dst: list[Snapshot], absent: list[Snapshot]) -> set[str]:
+def _pruned(
+    rules: Rules, source: Sequence[Snapshot], dst: list[Snapshot], absent: list[Snapshot]
+) -> set[str]:
     """Which of the job's own `absent` snapshots the destination's retention would prune, were they there."""
     ours = [s for s in absent if naming.is_ours(rules.stem, s.name)]
-    if not ours:
+    if not ours or rules.retention is None:
         return set()
     had = sorted(dst + ours, key=lambda s: (s.creation, s.name))
     _, dst_prunes = retention.prunable(rules.stem, source, had, rules.keep, {"destination": rules.retention})
@@ -190,7 +196,9 @@ def lines(job: str, reports: Sequence[Report]) -> list[str]:
         if r.pruned:
             out.append("  note: pruned on the destination by the job's retention: " + _names(r.pruned))
         if r.only_destination:
-            out.append("  note: only on the destination (pruned on the source): " + _names(r.only_destination))
+            out.append(
+                "  note: only on the destination (pruned on the source): " + _names(r.only_destination)
+            )
         if r.pending:
             out.append("  note: not replicated yet: " + _names(r.pending))
     return out
