@@ -21,7 +21,7 @@ from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import logview, metrics, notify
+from ..operations import logview, metrics, notify, verification
 from ..planning import capabilities
 from ..running import logfile, records, runner
 from ..running.check import check
@@ -71,6 +71,17 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow rolling the destination back to the last common snapshot, destroying newer destination snapshots (names them first)",
     )
+    # --verify: compare both sides (operations/verification.py)
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare both sides' snapshots by GUID, per dataset; exit 0 when equal, 1 otherwise",
+    )
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="with --verify: also compare every file's checksum in the newest snapshot both sides have",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every command on stderr")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -94,7 +105,9 @@ def main(argv: list | None = None) -> int:
         return watch.status(jobs, state, args.json)
     worst = ExitCode.OK
     for job in jobs:
-        if args.log:
+        if args.verify:
+            code = _verify_job(job, args.deep, state)
+        elif args.log:
             code = logview.print_latest(job, state)
         elif args.check:
             code = _check_job(job)
@@ -124,6 +137,8 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _select_jobs(args) -> list:
+    if args.deep and not args.verify:
+        raise UsageError("--deep goes with --verify")
     if not (args.jobs or args.all or args.job_file):
         raise UsageError("name a job, give --job-file PATH, or use --all (see --help)")
     conf = paths.config_dir(args.config_dir)
@@ -177,6 +192,22 @@ def _check_job(job: Job) -> ExitCode:
     for line in delegation.gate_lines(job):
         print(f"{job.name}: to restrict the job's key in authorized_keys, {line} KEY")
     return ExitCode.OK
+
+
+def _verify_job(job: Job, deep: bool, state: Path) -> ExitCode:
+    try:
+        # --deep clones a snapshot for a while: not while a run of the job prunes or receives
+        with job_lock(state, job) if deep else contextlib.nullcontext():
+            equal = verification.verify(job, deep)
+    except (KeyboardInterrupt, Interrupted):
+        _error("verification interrupted", job)
+        return ExitCode.INTERRUPTED
+    except ZswError as exc:
+        _error(exc, job)
+        return exc.exit_code
+    if not equal:
+        _error("the destination differs from the source (see above)", job)
+    return ExitCode.OK if equal else ExitCode.FAILED
 
 
 def _run_job(job: Job, args, state: Path) -> ExitCode:

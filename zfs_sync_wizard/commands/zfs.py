@@ -131,3 +131,31 @@ def unmount(dataset: str) -> list[str]:
 
 def set_readonly(dataset: str) -> list[str]:
     return ["zfs", "set", "readonly=on", dataset]
+
+
+def mount_state(dataset: str) -> list[str]:
+    """`mounted` and `mountpoint`, one value a line (--verify --deep: can .zfs be reached?)."""
+    return ["zfs", "get", "-H", "-o", "value", "mounted,mountpoint", dataset]
+
+
+def readonly_clone(dataset: str, snapshot: str, clone: str, mountpoint: str) -> list[str]:
+    """A temporary read-only clone to read a snapshot where `.zfs` cannot be (zfs-fuse, unmounted)."""
+    return [
+        "zfs",
+        "clone",
+        "-o",
+        "readonly=on",
+        "-o",
+        f"mountpoint={mountpoint}",
+        f"{dataset}@{snapshot}",
+        clone,
+    ]
+
+
+def mount(dataset: str) -> list[str]:
+    return ["zfs", "mount", dataset]
+
+
+def destroy_clone(clone: str) -> list[str]:
+    # -f unmounts it even while busy: it is ours, temporary and read-only
+    return ["zfs", "destroy", "-f", clone]

@@ -11,6 +11,7 @@ collected and a failure names the stage that caused it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -18,7 +19,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -123,6 +124,53 @@ class Executor:
         if result.status != 0:
             raise CommandFailed("localhost", quote(argv), result.status, result.stderr)
         return result
+
+    @contextlib.contextmanager
+    def stream(self, endpoint: Endpoint, script: str) -> Iterator[Iterator[bytes]]:
+        """Run a read-only shell snippet; its stdout line by line as it is written.
+
+        Its stdout is a kernel pipe read here a line at a time, so the program
+        waits while nobody reads and memory does not grow with its output.
+        Leaving the block early (an error, an interrupt) kills it; a nonzero
+        exit or any stderr after a full read raises CommandFailed.
+        """
+        argv = ["sh", "-c", script] if endpoint.is_local else remote_argv(endpoint, self.control_dir, script)
+        log.debug("%s%s", _prompt(endpoint), script)
+        if not endpoint.is_local:
+            self._remotes.add(endpoint)
+        cmd = _resolve(argv[0], "localhost")
+        tail: deque = deque(maxlen=20)
+        read_fd, write_fd = os.pipe()
+        try:
+            with open(os.devnull, "rb") as nothing:
+                running = cmd(
+                    *argv[1:],
+                    _bg=True,
+                    _bg_exc=False,
+                    _ok_code=range(256),
+                    _in=nothing,
+                    _out=write_fd,
+                    _err=_collector(tail, None),
+                    _env=_c_locale(),
+                    _new_session=True,  # its whole process group can be ended
+                    _preexec_fn=_die_with_runner,
+                )
+        finally:
+            os.close(write_fd)  # the child has its own copy: EOF comes when it exits
+        reader = os.fdopen(read_fd, "rb")
+        try:
+            yield iter(reader.readline, b"")
+        except BaseException:
+            _end_group(running)
+            raise
+        finally:
+            reader.close()
+        status = _wait(running)
+        errors = "\n".join(tail).strip()
+        if status != 0 or errors:
+            if not endpoint.is_local and status == SSH_ERROR:
+                raise ConnectionFailed(endpoint.label, script, status, errors)
+            raise CommandFailed(endpoint.label, script, status, errors)
 
     def _run_local(
         self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool, input: str | None = None
@@ -253,6 +301,14 @@ def _wait(running) -> int:
     except sh.ErrorReturnCode:
         pass  # signals: the status is read below
     return running.exit_code
+
+
+def _end_group(running) -> None:
+    try:
+        running.kill_group()
+    except Exception:  # already gone
+        pass
+    _wait(running)
 
 
 def _kill_all(running) -> None:

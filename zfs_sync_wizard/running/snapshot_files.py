@@ -1,0 +1,86 @@
+"""Reading a snapshot's files on either side without changing anything
+(`--verify --deep`): through `.zfs/snapshot` where the dataset is mounted
+and zfs shows that directory, otherwise through a temporary read-only clone
+at the pool's top (zfs-fuse has no `.zfs`; a received destination is not
+mounted), destroyed on the way out, also when interrupted."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+
+from ..commands import checksums, zfs
+from ..errors import VerificationFailed
+from ..jobs.endpoint import Endpoint
+from .execute import Executor
+
+log = logging.getLogger("zfs_sync_wizard")
+BUSY_RETRIES = (0.2, 0.5, 1, 2, 4, 8)  # zfs-fuse calls a clone busy right after use
+
+
+@contextlib.contextmanager
+def snapshot_dir(ex: Executor, endpoint: Endpoint, dataset: str, snapshot: str) -> Iterator[str]:
+    """A directory on `endpoint` that shows `dataset@snapshot`'s files, read-only."""
+    mounted, mountpoint = _mount_state(ex, endpoint, dataset)
+    if mounted:
+        shown = ex.shell(endpoint, checksums.snapshot_dir_script(mountpoint, snapshot)).stdout.strip()
+        if shown:
+            yield shown
+            return
+    # a fresh private directory names the clone's mountpoint (below the pool's altroot, if any)
+    directory = ex.run(endpoint, checksums.temporary_dir(), changes=False).stdout.strip()
+    clone = f"{dataset.split('/')[0]}/zsw-verify-{secrets.token_hex(6)}"
+    mountpoint = directory
+    try:
+        ex.run(endpoint, zfs.readonly_clone(dataset, snapshot, clone, directory), changes=True)
+        mounted, mountpoint = _mount_state(ex, endpoint, clone)
+        if not mounted:
+            ex.run(endpoint, zfs.mount(clone), changes=True)
+            mounted, mountpoint = _mount_state(ex, endpoint, clone)
+        if not mounted:  # an empty directory would read as an empty snapshot
+            raise VerificationFailed(
+                f"cannot read {dataset}@{snapshot} on {endpoint.label}: its clone is not mounted"
+            )
+        yield mountpoint
+    finally:
+        _remove(ex, endpoint, clone, {directory, mountpoint})
+
+
+def _mount_state(ex: Executor, endpoint: Endpoint, dataset: str) -> tuple[bool, str]:
+    mounted, _, mountpoint = ex.run(endpoint, zfs.mount_state(dataset), changes=False).stdout.partition("\n")
+    return mounted.strip() == "yes", mountpoint.strip()
+
+
+def _remove(ex: Executor, endpoint: Endpoint, clone: str, directories: set[str]) -> None:
+    for delay in (*BUSY_RETRIES, None):
+        result = ex.run(endpoint, zfs.destroy_clone(clone), changes=True, check=False)
+        if result.status == 0 or "does not exist" in result.stderr:
+            break
+        if delay is None:
+            log.warning(
+                "could not remove the temporary clone %s on %s: %s; remove it with: zfs destroy %s",
+                clone,
+                endpoint.label,
+                result.stderr.strip(),
+                clone,
+            )
+            return
+        time.sleep(delay)
+    for directory in sorted(directories, key=len, reverse=True):
+        ex.run(endpoint, checksums.remove_dir(directory), changes=True, check=False)
+
+
+@contextlib.contextmanager
+def checksum_lines(ex: Executor, endpoint: Endpoint, directory: str) -> Iterator[Iterator[bytes]]:
+    """`sha256sum` lines of every regular file below `directory`, sorted by path, as they come."""
+    with ex.stream(endpoint, checksums.checksum_script(directory)) as lines:
+        pid, group = checksums.parse_ids(next(lines, b""))
+        try:
+            yield lines
+        except BaseException:
+            if pid and not endpoint.is_local:  # ending the local ssh leaves the remote shell running
+                ex.shell(endpoint, checksums.stop_script(pid, group), check=False)
+            raise
