@@ -131,3 +131,27 @@ def unmount(dataset: str) -> list[str]:
 
 def set_readonly(dataset: str) -> list[str]:
     return ["zfs", "set", "readonly=on", dataset]
+
+
+def rename(old: str, new: str) -> list[str]:
+    """Swapping a restored dataset into place is two of these (never run without a second yes)."""
+    return ["zfs", "rename", old, new]
+
+
+def browse_clone(dataset: str, snapshot: str, clone: str, mountpoint: str) -> list[str]:
+    """A read-only clone of a snapshot, mounted where its files can be read (zfs-fuse has no .zfs)."""
+    return [
+        "zfs",
+        "clone",
+        "-o",
+        "readonly=on",
+        "-o",
+        f"mountpoint={mountpoint}",
+        f"{dataset}@{snapshot}",
+        clone,
+    ]
+
+
+def destroy_clone(clone: str) -> list[str]:
+    """Remove a browse clone this tool made (never -r: a clone has no children of its own)."""
+    return ["zfs", "destroy", clone]

@@ -1,0 +1,123 @@
+"""Restore on real zfs-fuse hosts: a backup snapshot sent back with
+`zfs-sync-run --restore`, checked by GUID and by file checksums, and the
+refusals that leave both sides exactly as they were."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from .replication import ok, snapshot
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def everything(host, pool: str) -> str:
+    """Every dataset and snapshot of a pool with its GUID: what a refusal must leave alone."""
+    return host.run(["zfs", "get", "-Hp", "-r", "-o", "name,value", "guid", pool]).stdout
+
+
+def backed_up(media) -> str:
+    """Run the job once; the backup's snapshot name."""
+    ok(media.run("media"))
+    (snap,) = media.host_dst.snapshots("backup/media")
+    return snap
+
+
+@pytest.fixture
+def product(media, hosts):
+    media.host_dst = hosts.dst
+    return media
+
+
+def test_restore_beside_the_source_by_default_equal_by_guid_and_checksum(product, hosts):
+    src, dst = hosts.src, hosts.dst
+    snap = backed_up(product)
+    src.write_file("tank/media", "later.txt", b"written after the backup\n")  # not in the backup
+    today = datetime.now().strftime("%Y%m%d")
+    target = f"tank/media-restored-{today}"
+    backup_before = everything(dst, "backup")
+
+    result = product.run("--restore", "media", "--snapshot", snap)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert f"verified: localhost:{target}@{snap} has guid" in result.stdout
+    assert src.snapshots(target) == dst.snapshots("backup/media")  # same snapshot, same GUID
+    assert src.checksum(f"{target}@{snap}") == dst.checksum(f"backup/media@{snap}")
+    assert src.checksum(f"{target}@{snap}") == src.checksum(f"tank/media@{snap}")
+    swap = f"zfs rename tank/media tank/media-old-{today} && zfs rename {target} tank/media"
+    assert swap in result.stdout
+    assert "tank/media-old" not in everything(src, "tank"), "the swap is shown, never done"
+    assert everything(dst, "backup") == backup_before, "the backup is untouched"
+
+
+def test_dry_run_prints_the_reversed_pipeline_and_changes_nothing(product, hosts):
+    src, dst = hosts.src, hosts.dst
+    snap = backed_up(product)
+    before = everything(src, "tank"), everything(dst, "backup")
+
+    result = product.run("--restore", "media", "--snapshot", snap, "--to", "tank/copy", "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout
+    assert f"restore root@{dst.address}:backup/media@{snap}" in shown and "-> localhost:tank/copy" in shown
+    line = next(line for line in shown.splitlines() if "zfs send" in line)
+    assert f"zfs send backup/media@{snap}" in line and "zfs receive -u tank/copy" in line
+    assert "-F" not in line.split("zfs receive")[1]
+    assert "# to put it in place of tank/media:" in shown
+    assert (everything(src, "tank"), everything(dst, "backup")) == before
+
+
+def test_restore_into_an_existing_dataset_is_refused_with_the_alternatives(product, hosts):
+    src, dst = hosts.src, hosts.dst
+    snap = backed_up(product)
+    before = everything(src, "tank"), everything(dst, "backup")
+    today = datetime.now().strftime("%Y%m%d")
+
+    result = product.run("--restore", "media", "--snapshot", snap, "--to", "tank/media")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "localhost:tank/media exists; a restore never receives into an existing dataset" in result.stderr
+    assert f"--to tank/media-restored-{today}" in result.stderr
+    assert f"zfs rename tank/media tank/media-old-{today}" in result.stderr
+    assert (everything(src, "tank"), everything(dst, "backup")) == before
+
+
+def test_an_unknown_snapshot_is_refused_naming_the_ones_there(product, hosts):
+    snap = backed_up(product)
+    result = product.run("--restore", "media", "--snapshot", "nosuch", "--to", "tank/copy")
+    assert result.returncode == 2
+    assert f"has no snapshot @nosuch; newest first: @{snap}" in result.stderr
+    assert "tank/copy" not in everything(hosts.src, "tank")
+
+
+def test_restore_to_the_original_name_after_the_source_was_destroyed(product, hosts):
+    src, dst = hosts.src, hosts.dst
+    snap = backed_up(product)
+    expected = src.checksum(f"tank/media@{snap}")
+    src.run(["zfs", "release", "zsw_media", f"tank/media@{snap}"])  # the job's hold on its base
+    src.destroy_dataset("tank/media")
+
+    result = product.run("--restore", "media", "--snapshot", snap, "--to", "tank/media")
+
+    assert result.returncode == 0, result.stderr
+    assert "zfs rename" not in result.stdout  # it is in its place already
+    assert src.snapshots("tank/media") == dst.snapshots("backup/media")
+    assert src.checksum(f"tank/media@{snap}") == expected
+    # and the job goes on from the restored snapshot, incrementally
+    src.run(["zfs", "mount", "tank/media"], check=False)
+    src.write_random("tank/media", "new.bin", 32 << 10)
+    snapshot(src, "tank/media", "after-restore")
+    ok(product.run("media"))
+    assert "after-restore" in dst.snapshots("backup/media")
+
+
+def test_restore_to_another_host_named_in_to(product, hosts):
+    src, dst = hosts.src, hosts.dst
+    snap = backed_up(product)
+    result = product.run("--restore", "media", "--snapshot", snap, "--to", f"root@{dst.address}:backup/copy")
+    assert result.returncode == 0, result.stderr
+    assert dst.snapshots("backup/copy") == dst.snapshots("backup/media")
+    assert "zfs rename" not in result.stdout  # a copy elsewhere replaces nothing
