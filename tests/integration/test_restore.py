@@ -115,7 +115,7 @@ def test_restore_to_the_original_name_after_the_source_was_destroyed(product, ho
 
 
 def test_restore_to_another_host_named_in_to(product, hosts):
-    src, dst = hosts.src, hosts.dst
+    dst = hosts.dst
     snap = backed_up(product)
     result = product.run("--restore", "media", "--snapshot", snap, "--to", f"root@{dst.address}:backup/copy")
     assert result.returncode == 0, result.stderr
