@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import ExitCode, ZswError
 from ..jobs import names, paths
 from ..wizard import envcheck, flows, manage
+from ..wizard import restore as restoring
 from ..wizard.context import Context
 from ..wizard.prompts import Cancelled
 
@@ -29,6 +30,10 @@ COMMANDS = {
     "list": ("jobs, schedules, next and last runs", lambda ctx, name: manage.list_jobs(ctx)),
     "logs": ("the last run and the log of a job", lambda ctx, name: manage.logs(ctx, name)),
     "check": ("check this machine and every job", lambda ctx, name: envcheck.check(ctx)),
+    "restore": (
+        "get data back from a job's backup: a snapshot into a new dataset, or single files (--browse)",
+        lambda ctx, name, browse=False: restoring.restore(ctx, name, browse),
+    ),
 }
 NEEDS_NAME = {"edit", "run", "schedule", "unschedule", "logs"}
 
@@ -49,8 +54,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for command, (text, _) in COMMANDS.items():
         cp = sub.add_parser(command, help=text, description=text)
-        if command == "create":
+        if command in ("create", "restore"):
             cp.add_argument("name", nargs="?", metavar="NAME")
+        if command == "restore":
+            cp.add_argument(
+                "--browse", action="store_true", help="copy single files or folders out of a snapshot"
+            )
         elif command in NEEDS_NAME:
             cp.add_argument("name", metavar="NAME")
     return p
@@ -64,7 +73,7 @@ def main(argv: list | None = None) -> int:
         state_dir=paths.state_dir(args.state_dir),
         state_dir_given=bool(args.state_dir),
     )
-    return dispatch(ctx, args.command, getattr(args, "name", None))
+    return dispatch(ctx, args.command, getattr(args, "name", None), getattr(args, "browse", False))
 
 
 def _extend_path() -> None:
@@ -73,12 +82,14 @@ def _extend_path() -> None:
     os.environ["PATH"] = ":".join(have + [d for d in SYSTEM_PATH if d not in have]).strip(":")
 
 
-def dispatch(ctx: Context, command: str | None, name: str | None = None) -> int:
+def dispatch(ctx: Context, command: str | None, name: str | None = None, browse: bool = False) -> int:
     try:
         if command is None:
             return menu(ctx)
         if name is not None:
             names.job_name(name)
+        if browse:
+            return int(COMMANDS[command][1](ctx, name, browse=True))
         return int(COMMANDS[command][1](ctx, name))
     except (Cancelled, KeyboardInterrupt):
         ctx.ui.say()
@@ -104,6 +115,7 @@ MENU = (
     ("Unschedule a job", "unschedule"),
     ("List jobs and schedules", "list"),
     ("Show a job's logs", "logs"),
+    ("Restore from a backup", "restore"),
     ("Check the environment", "check"),
     ("Quit", "quit"),
 )

@@ -155,3 +155,7 @@ def browse_clone(dataset: str, snapshot: str, clone: str, mountpoint: str) -> li
 def destroy_clone(clone: str) -> list[str]:
     """Remove a browse clone this tool made (never -r: a clone has no children of its own)."""
     return ["zfs", "destroy", clone]
+
+
+def mount(dataset: str) -> list[str]:
+    return ["zfs", "mount", dataset]

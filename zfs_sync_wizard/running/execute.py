@@ -15,6 +15,7 @@ import ctypes
 import logging
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,6 +158,26 @@ class Executor:
         failure = _blame(_stage_statuses(procs, statuses, tails))
         if failure:
             raise failure
+
+    def attached(self, argv: Sequence[str]) -> int:
+        """Run a local program on this terminal: its output and pv's bar appear as they come
+        (nothing captured); returns its exit status."""
+        log.debug("%s", quote(argv))
+        cmd = _resolve(argv[0], "localhost")
+        try:
+            with open(os.devnull, "rb") as nothing:
+                done = cmd(
+                    *argv[1:],
+                    _in=nothing,
+                    _out=sys.stdout,
+                    _err=sys.stderr,
+                    _ok_code=range(256),
+                    _return_cmd=True,
+                    _env=_c_locale(),
+                )
+        except sh.SignalException as exc:
+            return exc.exit_code
+        return done.exit_code
 
     def close(self) -> None:
         """End the ssh master connections this run opened."""
