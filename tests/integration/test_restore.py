@@ -8,6 +8,8 @@ from datetime import datetime
 
 import pytest
 
+from tests.wizard.driver import ENTER, private_crontab, wizard  # noqa: F401 (a fixture)
+
 from .replication import ok, snapshot
 
 pytestmark = pytest.mark.timeout(240)
@@ -121,3 +123,49 @@ def test_restore_to_another_host_named_in_to(product, hosts):
     assert result.returncode == 0, result.stderr
     assert dst.snapshots("backup/copy") == dst.snapshots("backup/media")
     assert "zfs rename" not in result.stdout  # a copy elsewhere replaces nothing
+
+
+@pytest.mark.usefixtures("private_crontab")
+def test_wizard_restores_beside_and_swaps_after_two_yeses(product, hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    snap = backed_up(product)
+    expected = dst.checksum(f"backup/media@{snap}")
+    src.write_file("tank/media", "later.txt", b"written after the backup\n")
+    today = datetime.now().strftime("%Y%m%d")
+
+    # newest snapshot, beside the source, restore now, swap: yes, and yes again
+    result = wizard(src, tmp_path, ENTER + ENTER + ENTER + "y" + "y", "restore", "media")
+
+    shown = result.stdout
+    assert result.returncode == 0, shown + result.stderr
+    assert f"zfs send backup/media@{snap}" in shown  # the runner's dry run, shown before asking
+    assert f"verified: localhost:tank/media-restored-{today}@{snap} has guid" in shown  # the runner's
+    assert "ok: restored and verified" in shown
+    assert f"ok: tank/media is now the restored data; the one it replaced is tank/media-old-{today}" in shown
+    assert src.snapshots("tank/media") == dst.snapshots("backup/media")
+    assert src.checksum("tank/media") == expected  # the restored files, in place and mounted
+    old = f"tank/media-old-{today}"
+    src.run(["zfs", "mount", old], check=False)
+    assert src.sh('cat "$1"', src.path(old, "later.txt")).stdout == "written after the backup\n"
+
+
+@pytest.mark.usefixtures("private_crontab")
+def test_wizard_browse_copies_files_back_without_overwriting(product, hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    src.write_file("tank/media", "notes/a.txt", b"as backed up\n")
+    backed_up(product)
+    movie = src.sh('sha256sum < "$1"', src.path("tank/media", "movie.mkv")).stdout
+    src.sh('rm "$1"', src.path("tank/media", "movie.mkv"))
+    src.write_file("tank/media", "notes/a.txt", b"changed since\n")
+    before = everything(dst, "backup")
+
+    # newest snapshot; paths; into tank/media's mountpoint (default); overwrite: No (default)
+    keys = ENTER + "movie.mkv notes/a.txt" + ENTER + ENTER + ENTER
+    result = wizard(src, tmp_path, keys, "restore", "media", "--browse")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "file movie.mkv" in result.stdout and "dir  notes" in result.stdout
+    assert "(files that existed there were kept)" in result.stdout
+    assert src.sh('sha256sum < "$1"', src.path("tank/media", "movie.mkv")).stdout == movie
+    assert src.sh('cat "$1"', src.path("tank/media", "notes/a.txt")).stdout == "changed since\n"
+    assert everything(dst, "backup") == before, "the read-only clone is gone"

@@ -49,6 +49,7 @@ def ex():
     ex.on("--dry-run", "restore root@backup01:backup/tank/media@s2 -> localhost:...\nzfs send ...\n")
     ex.on("zfs rename", "")
     ex.on("zfs mount", "")
+    ex.on("zfs unmount", "")
     return ex
 
 
@@ -86,10 +87,13 @@ def test_swap_only_after_a_second_yes(ctx, ex):
     assert drive(ENTER * 3 + "y" + "n", lambda: cli.dispatch(ctx, "restore", "media")) == 0
     assert not any("zfs rename" in c for c in ex.commands())
     assert drive(ENTER * 3 + "y" + "y", lambda: cli.dispatch(ctx, "restore", "media")) == 0
-    renames = [c for c in ex.commands() if c.startswith("zfs rename")]
-    assert renames == [
+    swap = [c for c in ex.commands() if c.split()[1] in ("rename", "unmount", "mount")]
+    assert swap == [
+        "zfs unmount tank/media",
         "zfs rename tank/media tank/media-old-20240507",
         "zfs rename tank/media-restored-20240507 tank/media",
+        "zfs mount tank/media",
+        "zfs mount tank/media-old-20240507",
     ]
 
 

@@ -90,8 +90,15 @@ def exists(ex: Executor, endpoint: Endpoint, dataset: str) -> bool:
 
 
 def swap_commands(original: str, restored: str, now: datetime) -> list[list[str]]:
-    """The two renames that put a restored dataset in the original's place (the original kept aside)."""
-    return [zfs.rename(original, rp.set_aside(original, now)), zfs.rename(restored, original)]
+    """The renames that put a restored dataset in the original's place (the original kept aside).
+
+    Unmounted first: a dataset in use is then refused before anything is renamed.
+    """
+    return [
+        zfs.unmount(original),
+        zfs.rename(original, rp.set_aside(original, now)),
+        zfs.rename(restored, original),
+    ]
 
 
 def swap_hint(endpoint: Endpoint, original: str, restored: str, now: datetime) -> list[str]:
@@ -101,5 +108,5 @@ def swap_hint(endpoint: Endpoint, original: str, restored: str, now: datetime) -
     return [
         f"to put it in place of {original}{where}:",
         f"  {line}",
-        f"  then mount it: zfs mount {original}",
+        f"  then mount both: zfs mount {original} && zfs mount {rp.set_aside(original, now)}",
     ]

@@ -68,10 +68,14 @@ def opened(ex: Executor, where: Endpoint, backup: str, snap: str) -> Iterator[st
     token = secrets.token_hex(4)
     clone, folder = f"{backup.split('/')[0]}/zsw-browse-{token}", f"/tmp/zsw-browse-{token}"
     ex.run(where, zfs.browse_clone(backup, snap, clone, folder), changes=True)
+    mounted = folder
     try:
-        yield folder
+        if not _mountpoint(ex, where, clone):  # zfs-fuse does not mount a clone of a -u receive by itself
+            ex.run(where, zfs.mount(clone), changes=True)
+        mounted = _mountpoint(ex, where, clone) or folder  # under the pool's altroot, if it has one
+        yield mounted
     finally:
-        _remove_clone(ex, where, clone, folder)
+        _remove_clone(ex, where, clone, mounted)
 
 
 def _remove_clone(ex: Executor, where: Endpoint, clone: str, folder: str) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ..commands import zfs
 from ..commands.pipeline import shell_join
-from ..errors import ExitCode, UsageError
+from ..errors import ExitCode, UsageError, ZswError
 from ..jobs import names, paths
 from ..jobs.endpoint import Endpoint
 from ..jobs.job import Job
@@ -142,7 +142,7 @@ def _offer_swap(ctx: Context, job: Job, backup: str, endpoint: Endpoint, target:
     commands = rr.swap_commands(original, target, now)
     line = " && ".join(shell_join(argv) for argv in commands)
     if not rr.exists(ctx.executor, endpoint, original):
-        commands = commands[1:]  # nothing to move aside
+        commands = commands[2:]  # nothing to move aside
         line = shell_join(commands[0])
     ui.note(f"to put it in place of {original} (on {endpoint.label}): {line}")
     if not ui.confirm("Swap the restored dataset into place now?", default=False):
@@ -151,9 +151,18 @@ def _offer_swap(ctx: Context, job: Job, backup: str, endpoint: Endpoint, target:
     if not ui.confirm(f"Sure? This runs: {line}", default=False):
         ui.note("not swapped")
         return
-    for argv in commands:
-        ctx.executor.run(endpoint, argv, changes=True)
-    ctx.executor.run(endpoint, zfs.mount(original), changes=True, check=False)
+    done = []
+    try:
+        for argv in commands:
+            ctx.executor.run(endpoint, argv, changes=True)
+            done.append(shell_join(argv))
+    except ZswError as exc:
+        raise ZswError(
+            f"the swap stopped: {exc}\n  done before that: {'; '.join(done) or 'nothing'}"
+        ) from None
+    finally:
+        for dataset in (original, rp.set_aside(original, now)):  # whatever exists is mounted again
+            ctx.executor.run(endpoint, zfs.mount(dataset), changes=True, check=False)
     ui.ok(f"{original} is now the restored data; the one it replaced is {rp.set_aside(original, now)}")
     ui.note(
         f"the job's next run continues from that snapshot; backup snapshots newer than it are refused "
