@@ -4,13 +4,15 @@ refusals that leave both sides exactly as they were."""
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 
 import pytest
 
+from tests import installed
 from tests.wizard.driver import ENTER, private_crontab, wizard  # noqa: F401 (a fixture)
 
-from .replication import ok, snapshot
+from .replication import ok, snapshot, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -169,3 +171,70 @@ def test_wizard_browse_copies_files_back_without_overwriting(product, hosts, tmp
     assert src.sh('sha256sum < "$1"', src.path("tank/media", "movie.mkv")).stdout == movie
     assert src.sh('cat "$1"', src.path("tank/media", "notes/a.txt")).stdout == "changed since\n"
     assert everything(dst, "backup") == before, "the read-only clone is gone"
+
+
+class Tmux:
+    """The installed wizard on a real terminal (tmux) on a sandbox host: keys in, the screen out."""
+
+    def __init__(self, host, base, *args: str):
+        self.host, self.sock = host, str(base / "tmux.sock")
+        wizard_program = installed.product().program("zfs-sync-wizard")
+        dirs = ["--config-dir", str(base / "config"), "--state-dir", str(base / "state")]
+        command = " ".join(shlex.quote(a) for a in [wizard_program, *dirs, *args])
+        self.tmux(
+            "new-session",
+            "-d",
+            "-s",
+            "zsw",
+            "-x",
+            "200",
+            "-y",
+            "50",
+            "-c",
+            "/",
+            f"{command}; echo ZSW-EXIT=$?; sleep 600",
+        )
+
+    def tmux(self, *args: str) -> str:
+        return self.host.run(["tmux", "-S", self.sock, *args], timeout=30).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-J", "-S", "-500", "-t", "zsw")
+
+    def wait_for(self, text: str, timeout: float = 90) -> None:
+        condition = f"tmux -S {shlex.quote(self.sock)} capture-pane -p -J -S -500 -t zsw | grep -qF -- {shlex.quote(text)}"
+        wait_until(self.host, condition, timeout)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "zsw", *keys)
+
+    def close(self) -> None:
+        self.host.run(["tmux", "-S", self.sock, "kill-server"], check=False)
+
+
+@pytest.mark.usefixtures("private_crontab")
+def test_wizard_restore_on_a_real_terminal_shows_progress(product, hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    product.slow("media", "100k")  # a few seconds per transfer: the progress line has time to show
+    snap = backed_up(product)
+    today = datetime.now().strftime("%Y%m%d")
+    term = Tmux(src, tmp_path, "restore", "media")
+    try:
+        term.wait_for("Which snapshot? (newest first)")
+        term.keys("Enter")
+        term.wait_for("Where should it go?")
+        term.keys("Enter")  # beside the source
+        term.wait_for("now?")
+        term.keys("Enter")  # restore now
+        term.wait_for("Swap the restored dataset into place now?")
+        term.keys("Enter")  # No
+        term.wait_for("ZSW-EXIT=0")
+        screen = term.screen()
+    finally:
+        term.close()
+    assert f"@{snap}" in screen and "KiB" in screen  # the snapshot, dated and sized
+    assert "backup/media: " in screen and " sent, " in screen  # pv's progress, on the terminal
+    assert f"verified: localhost:tank/media-restored-{today}@{snap} has guid" in screen
+    assert "not swapped" in screen
+    assert src.snapshots(f"tank/media-restored-{today}") == dst.snapshots("backup/media")
+    assert src.checksum(f"tank/media-restored-{today}@{snap}") == dst.checksum(f"backup/media@{snap}")
