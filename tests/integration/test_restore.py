@@ -238,3 +238,29 @@ def test_wizard_restore_on_a_real_terminal_shows_progress(product, hosts, tmp_pa
     assert "not swapped" in screen
     assert src.snapshots(f"tank/media-restored-{today}") == dst.snapshots("backup/media")
     assert src.checksum(f"tank/media-restored-{today}@{snap}") == dst.checksum(f"backup/media@{snap}")
+
+
+def test_recursive_job_restores_one_dataset_of_the_tree(product, hosts):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "tank/media/photos"])
+    src.write_random("tank/media/photos", "a.jpg", 64 << 10)
+    product.job(
+        "media",
+        {
+            "source": {"dataset": "tank/media", "recursive": True},
+            "destination": {"dataset": "backup/media", "host": f"root@{dst.address}"},
+        },
+    )
+    snap = backed_up(product)
+    today = datetime.now().strftime("%Y%m%d")
+
+    top = product.run("--restore", "media", "--snapshot", snap, "--to", "tank/top")
+    assert top.returncode == 0, top.stderr
+    assert "note: media is recursive; this restores backup/media alone" in top.stdout
+    assert "tank/top/photos" not in everything(src, "tank")
+
+    child = product.run("--restore", "media", "--snapshot", snap, "--dataset", "backup/media/photos")
+    assert child.returncode == 0, child.stderr
+    target = f"tank/media/photos-restored-{today}"
+    assert src.snapshots(target) == dst.snapshots("backup/media/photos")
+    assert src.checksum(f"{target}@{snap}") == dst.checksum(f"backup/media/photos@{snap}")
