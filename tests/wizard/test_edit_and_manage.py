@@ -220,7 +220,7 @@ def test_run_reports_failure_with_its_status(ctx, ex):
 
 @pytest.mark.timeout(20)
 def test_menu_lists_then_quits(ctx):
-    keys = DOWN * 5 + ENTER + DOWN * 8 + ENTER
+    keys = DOWN * 5 + ENTER + UP + ENTER  # list; then up from create to quit (the last entry)
     assert drive(keys, lambda: cli.dispatch(ctx, None)) == 0
     assert "No jobs in" in output(ctx)
 
@@ -230,7 +230,7 @@ def test_menu_survives_a_failing_command(ctx, ex):
     make_job(ctx)
     ex._crontab = lambda argv: Result("", "crontab: not allowed\n", 1)
     # the menu points at "list" once jobs exist: up to "unschedule", the only job, then quit
-    keys = UP + ENTER + ENTER + DOWN * 3 + ENTER
+    keys = UP + ENTER + ENTER + DOWN * 4 + ENTER  # ... logs, restore, check, quit
     assert drive(keys, lambda: cli.dispatch(ctx, None)) == 1
     shown = output(ctx)
     assert "problem: 'crontab -l' failed (exit 1): crontab: not allowed" in shown

@@ -27,7 +27,7 @@ from ..running import logfile, records, runner
 from ..running.check import check
 from ..running.execute import Executor
 from ..running.lock import destination_lock, job_lock
-from . import watch
+from . import restore, watch
 
 log = logging.getLogger("zfs_sync_wizard")
 PROG = "zfs-sync-run"
@@ -82,6 +82,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --verify: also compare every file's checksum in the newest snapshot both sides have",
     )
+    restore.add_arguments(p)
     p.add_argument("-v", "--verbose", action="store_true", help="log every command on stderr")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -91,6 +92,8 @@ def main(argv: list | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_environment()
     _setup_logging(args.verbose)
+    if args.restore or args.snapshot or args.to or args.dataset:
+        return _restore(args)
     if args.monitor:
         return watch.monitor(args, _select_jobs)
     if args.status:
@@ -117,6 +120,23 @@ def main(argv: list | None = None) -> int:
         if code == ExitCode.INTERRUPTED:
             break
     return int(worst)
+
+
+def _restore(args) -> int:
+    """--restore NAME: one job, in reverse (cli/restore.py)."""
+    try:
+        if not args.restore:
+            raise UsageError("--snapshot, --to and --dataset go with --restore NAME")
+        if args.jobs or args.all or args.job_file or args.check or args.status or args.rollback:
+            raise UsageError(
+                "--restore NAME takes no other job names and no --all, --check, --status or --rollback"
+            )
+        args.jobs = [args.restore]
+        job = _select_jobs(args)[0]
+    except ZswError as exc:
+        _error(exc)
+        return int(exc.exit_code)
+    return int(restore.run(job, args, paths.state_dir(args.state_dir), PROG))
 
 
 def _setup_environment() -> None:

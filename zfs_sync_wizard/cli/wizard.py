@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import ExitCode, ZswError
 from ..jobs import names, paths
 from ..wizard import envcheck, flows, manage, sanoidconf
+from ..wizard import restore as restoring
 from ..wizard.context import Context
 from ..wizard.prompts import Cancelled
 
@@ -32,6 +33,10 @@ COMMANDS = {
     "sanoid": (
         "write the job's sections of sanoid.conf on both sides",
         lambda ctx, name, source=None, destination=None: sanoidconf.command(ctx, name, source, destination),
+    ),
+    "restore": (
+        "get data back from a job's backup: a snapshot into a new dataset, or single files (--browse)",
+        lambda ctx, name, browse=False: restoring.restore(ctx, name, browse),
     ),
 }
 NEEDS_NAME = {"edit", "run", "schedule", "unschedule", "logs", "sanoid"}
@@ -53,8 +58,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for command, (text, _) in COMMANDS.items():
         cp = sub.add_parser(command, help=text, description=text)
-        if command == "create":
+        if command in ("create", "restore"):
             cp.add_argument("name", nargs="?", metavar="NAME")
+        if command == "restore":
+            cp.add_argument(
+                "--browse", action="store_true", help="copy single files or folders out of a snapshot"
+            )
         elif command in NEEDS_NAME:
             cp.add_argument("name", metavar="NAME")
         if command == "sanoid":
@@ -81,6 +90,8 @@ def main(argv: list | None = None) -> int:
     )
     if args.command == "sanoid":
         return dispatch(ctx, "sanoid", args.name, args.sanoid_conf, args.destination_sanoid_conf)
+    if args.command == "restore":
+        return dispatch(ctx, "restore", args.name, browse=args.browse)
     return dispatch(ctx, args.command, getattr(args, "name", None))
 
 
@@ -90,13 +101,13 @@ def _extend_path() -> None:
     os.environ["PATH"] = ":".join(have + [d for d in SYSTEM_PATH if d not in have]).strip(":")
 
 
-def dispatch(ctx: Context, command: str | None, name: str | None = None, *options: str | None) -> int:
+def dispatch(ctx: Context, command: str | None, name: str | None = None, *options, **flags) -> int:
     try:
         if command is None:
             return menu(ctx)
         if name is not None:
             names.job_name(name)
-        return int(COMMANDS[command][1](ctx, name, *options))
+        return int(COMMANDS[command][1](ctx, name, *options, **flags))
     except (Cancelled, KeyboardInterrupt):
         ctx.ui.say()
         ctx.ui.say("Cancelled; nothing was saved.")
@@ -121,6 +132,7 @@ MENU = (
     ("Unschedule a job", "unschedule"),
     ("List jobs and schedules", "list"),
     ("Show a job's logs", "logs"),
+    ("Restore from a backup", "restore"),
     ("Check the environment", "check"),
     ("Quit", "quit"),
 )

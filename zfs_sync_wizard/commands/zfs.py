@@ -133,6 +133,11 @@ def set_readonly(dataset: str) -> list[str]:
     return ["zfs", "set", "readonly=on", dataset]
 
 
+def rename(old: str, new: str) -> list[str]:
+    """Swapping a restored dataset into place is two of these (never run without a second yes)."""
+    return ["zfs", "rename", old, new]
+
+
 def mount_state(dataset: str) -> list[str]:
     """`mounted` and `mountpoint`, one value a line (--verify --deep: can .zfs be reached?)."""
     return ["zfs", "get", "-H", "-o", "value", "mounted,mountpoint", dataset]

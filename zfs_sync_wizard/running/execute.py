@@ -249,6 +249,26 @@ class Executor:
             raise failure
         log.debug("pipeline done in %.1f s", took)
 
+    def attached(self, argv: Sequence[str]) -> int:
+        """Run a local program on this terminal: its output and pv's bar appear as they come
+        (nothing captured); returns its exit status."""
+        log.debug("%s", quote(argv))
+        cmd = _resolve(argv[0], "localhost")
+        try:
+            with open(os.devnull, "rb") as nothing:
+                done = cmd(
+                    *argv[1:],
+                    _in=nothing,
+                    _out=sys.stdout,
+                    _err=sys.stderr,
+                    _ok_code=range(256),
+                    _return_cmd=True,
+                    _env=_c_locale(),
+                )
+        except sh.SignalException as exc:
+            return exc.exit_code
+        return done.exit_code
+
     def close(self) -> None:
         """End the ssh master connections this run opened."""
         if not self.control_dir:
