@@ -140,7 +140,7 @@ def test_browse_copies_chosen_paths_through_a_read_only_clone_removed_afterwards
     ex.on("zfs clone", "", host=BACKUP)
     ex.on("find . -mindepth 1", "d notes\nf notes/readme.txt\nf movie.mkv\n", host=BACKUP)
     ex.on("zfs unmount", "", host=BACKUP)
-    ex.on("zfs destroy backup/zsw-browse-", "", host=BACKUP)
+    ex.on("zfs destroy -f backup/zsw-browse-", "", host=BACKUP)
     ex.on("rmdir", "", host=BACKUP)
     stages = []
     ex.pipeline = lambda s, *_: stages.extend(s)
@@ -153,7 +153,7 @@ def test_browse_copies_chosen_paths_through_a_read_only_clone_removed_afterwards
     tar_c, tar_x = stages
     assert tar_c.argv[:2] == ("tar", "-C") and tar_c.argv[-1] == "notes/readme.txt"
     assert tar_x.argv == ("tar", "-C", "/tank/media", "--skip-old-files", "-xf", "-")
-    assert any(c.startswith("zfs destroy backup/zsw-browse-") for c in ex.commands(BACKUP))
+    assert any(c.startswith("zfs destroy -f backup/zsw-browse-") for c in ex.commands(BACKUP))
 
 
 def test_browse_cleans_the_clone_up_after_ctrl_c(ctx, ex):
@@ -161,7 +161,7 @@ def test_browse_cleans_the_clone_up_after_ctrl_c(ctx, ex):
     ex.on("zfs clone", "", host=BACKUP)
     ex.on("find . -mindepth 1", "f movie.mkv\n", host=BACKUP)
     ex.on("zfs unmount", "", host=BACKUP)
-    ex.on("zfs destroy backup/zsw-browse-", "", host=BACKUP)
+    ex.on("zfs destroy -f backup/zsw-browse-", "", host=BACKUP)
     ex.on("rmdir", "", host=BACKUP)
     assert drive(ENTER + "\x03", lambda: cli.dispatch(ctx, "restore", "media", browse=True)) == 130
-    assert any(c.startswith("zfs destroy backup/zsw-browse-") for c in ex.commands(BACKUP))
+    assert any(c.startswith("zfs destroy -f backup/zsw-browse-") for c in ex.commands(BACKUP))
