@@ -49,6 +49,13 @@ class Job:
     schedule: str | None
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
+    snapshot_source: str = "own"  # own, existing, or every (take: false): planning/selection.py
+    snapshot_include: tuple[str, ...] = ("*",)
+    snapshot_exclude: tuple[str, ...] = ()
+    prune_destination: bool = True
+    source_exclude: tuple[str, ...] = ()  # child datasets left out by name pattern
+    receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
+    receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
 
     @property
     def wire_compression(self) -> str | None:
@@ -126,7 +133,8 @@ def _direct(s: dict) -> Endpoint | None:
 
 
 def _build(s: dict, name: str, where: str) -> Job:
-    t, snaps = s["transfer"], s["snapshots"]
+    t, snaps, dst = s["transfer"], s["snapshots"], s["destination"]
+    source = "existing" if snaps["source"] == "existing" else ("own" if snaps["take"] else "every")
     return Job(
         name=name,
         source=Side(s["source"]["dataset"], _endpoint(s["source"])),
@@ -143,7 +151,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         direct=_direct(s),
         retries=t["retries"],
         retry_delay=t["retry_delay"],
-        take_snapshots=snaps["take"],
+        take_snapshots=snaps["take_at_end"] if source == "existing" else source == "own",
         snapshot_prefix=snaps["prefix"],
         keep=snaps["keep"],
         hold=snaps["hold"],
@@ -151,6 +159,13 @@ def _build(s: dict, name: str, where: str) -> Job:
         schedule=s["schedule"],
         path=Path(where),
         settings=s,
+        snapshot_source=source,
+        snapshot_include=tuple(snaps["include"]),
+        snapshot_exclude=tuple(snaps["exclude"]),
+        prune_destination=dst["prune"],
+        source_exclude=tuple(s["source"]["exclude"]),
+        receive_set=tuple(dst["properties"]["set"].items()),
+        receive_exclude=tuple(dst["properties"]["exclude"]),
     )
 
 
