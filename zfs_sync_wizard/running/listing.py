@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..commands import probes, zfs
 from ..errors import CommandFailed, ConnectionFailed
 from ..jobs.endpoint import Endpoint
-from ..planning import inventory
+from ..planning import exclusion, inventory
 from ..planning.inventory import Inventory
 from .context import RunState
 
@@ -24,6 +24,8 @@ def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> 
     if endpoint == s.dst:  # was it written to since its newest snapshot? (OpenZFS says it exactly)
         extra += ["written"] if s.dst_caps.modern_receive else ["referenced", "used"]
     recursive = s.job.recursive
+    if endpoint == s.src and recursive:  # children a recursive job leaves out (planning/exclusion.py)
+        extra.append(exclusion.PROPERTY)
     try:
         result = s.ex.run(endpoint, zfs.listing(dataset, recursive, extra), changes=False)
     except CommandFailed as exc:
