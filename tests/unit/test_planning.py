@@ -464,3 +464,9 @@ def test_existing_snapshots_carry_the_matching_ones_and_step_over_the_rest(
 ):
     result = planning.plan(snaps(source), snaps(destination), policy, planned=planned, carried=daily)
     assert summary(result) == expected
+
+
+def test_a_dry_run_expects_every_snapshot_an_i_chain_brings():
+    source = snaps("d1:1:1,d2:2:2,h1:9:3,d3:3:4,d4:4:5")
+    sends = planning.plan(source, snaps("d1:1:1"), DEFAULT, carried=daily).sends
+    assert [s.name for s in planning.arriving(source, sends)] == ["d2", "d3", "d4"]

@@ -337,6 +337,19 @@ def predicted(
         for pair in pairs:
             inventory.append(src_after, pair.source, planned, None, now)
     for pair in sent:
-        last = pair.plan.sends[-1]
-        inventory.append(dst_after, pair.destination, last.target, last.target_guid, now)
+        for snap in arriving(src_after[pair.source].snapshots, pair.plan.sends):
+            inventory.append(dst_after, pair.destination, snap.name, snap.guid, snap.creation or now)
     return src_after, dst_after
+
+
+def arriving(source: Sequence[Snapshot], sends: Sequence[Send]) -> list[Snapshot]:
+    """The source snapshots these sends create on the destination, oldest first
+    (`-I` brings every snapshot after its base, `-i` and full ones just the target)."""
+    order = {s.name: i for i, s in enumerate(source)}
+    out: list[Snapshot] = []
+    for step in sends:
+        if step.intermediate and step.base in order and step.target in order:
+            out += source[order[step.base] + 1 : order[step.target] + 1]
+        elif step.target in order:
+            out.append(source[order[step.target]])
+    return out
