@@ -23,22 +23,15 @@ from .context import RunState
 BATCH = 500  # snapshots per `zfs destroy` command line
 
 
-def prune(
-    s: RunState,
-    src_inv: Inventory,
-    dst_inv: Inventory,
-    stuck: frozenset[str] = frozenset(),
-    datasets: Sequence[str] | None = None,
-) -> None:
-    """Prune both sides; `stuck` are the source datasets in a conflict this run, `datasets`
-    the source datasets of the job (after its exclusions; by default every one listed)."""
+def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[str] = frozenset()) -> None:
+    """Prune both sides; `stuck` are the source datasets in a conflict this run.  Only the
+    datasets in `src_inv` (without those a recursive job leaves out) and their copies are touched."""
     job = s.job
     chosen = selection.for_job(job)
     if chosen.source == selection.EVERY:
         return
     now = (s.opts.now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    names = inventory.children(src_inv, job.source.dataset) if datasets is None else datasets
-    for name in names:
+    for name in inventory.children(src_inv, job.source.dataset):
         target = inventory.relocate(name, job.source.dataset, job.destination.dataset)
         dst_snaps = dst_inv[target].snapshots if target in dst_inv else []
         old_src, old_dst = retention.prunable(
