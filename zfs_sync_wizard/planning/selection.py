@@ -16,7 +16,6 @@ nothing is pruned, as before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -81,8 +80,3 @@ def for_job(job: Job) -> Selection:
         job.snapshot_exclude,
         job.prune_destination,
     )
-
-
-def skipped(names: Sequence[str], selection: Selection) -> list[str]:
-    """The names a filtered job leaves behind."""
-    return [n for n in names if not selection.carried(n)]
