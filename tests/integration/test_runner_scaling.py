@@ -19,7 +19,7 @@ def commands_of_last_run(product: Product, job: str) -> Counter:
     last = text[text.rindex("run started") :]
     kinds = Counter()
     for line in last.splitlines():
-        m = re.search(r" DEBUG (?:\[[^\]]+\] )?(pipeline: zfs send|zfs \w+|for p in)", line)
+        m = re.search(r" DEBUG (?:\[[^\]]+\] )?(pipeline: zfs send|zfs \w+|command -v)", line)
         if m:
             kinds[m.group(1)] += 1
     return kinds
@@ -50,7 +50,7 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
     assert first["zfs get"] == 4
     assert first["zfs snapshot"] == 1  # one recursive, atomic snapshot
     assert first["pipeline: zfs send"] == datasets
-    assert first["for p in"] == 2  # one probe of programs and zfs features per side
+    assert first["command -v"] == 2  # one probe of programs and zfs features per side
 
     ok(product.run("many"))
     second = commands_of_last_run(product, "many")

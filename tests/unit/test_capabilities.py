@@ -93,3 +93,38 @@ def test_send_flags(raw, encrypted, src, dst, expected):
 def test_send_flags_refuse_raw_always_without_raw_send():
     with pytest.raises(ZswError, match="transfer.raw is 'always' but zfs on root@src has no raw send"):
         capabilities.send_flags("always", True, OLD, MODERN, "root@src")
+
+
+def test_receive_properties_read_off_the_receive_usage():
+    assert OPENZFS.receive_properties and OPENZFS.batch_destroy
+    assert not (FUSE.receive_properties or FUSE.batch_destroy)
+
+
+@pytest.mark.parametrize(
+    ("dst", "set_", "exclude", "options", "note"),
+    [
+        (OPENZFS, (), (), [], None),
+        (
+            OPENZFS,
+            (("canmount", "off"),),
+            ("sharenfs", "sharesmb"),
+            ["-o", "canmount=off", "-x", "sharenfs", "-x", "sharesmb"],
+            None,
+        ),
+        (FUSE, (), (), [], None),
+        (
+            FUSE,
+            (),
+            ("sharenfs", "sharesmb"),
+            [],
+            "zfs on backup has no zfs receive -x: properties received as sent (not excluded: sharenfs, sharesmb)",
+        ),
+    ],
+)
+def test_receive_options(dst, set_, exclude, options, note):
+    assert capabilities.receive_options(dst, set_, exclude, "backup") == (options, note)
+
+
+def test_a_property_to_set_on_a_receiver_without_o_is_an_error():
+    with pytest.raises(ZswError, match=r"destination.properties.set \(canmount=off\): zfs on backup has no"):
+        capabilities.receive_options(FUSE, (("canmount", "off"),), (), "backup")

@@ -120,9 +120,17 @@ def test_every_key_sample_sets_every_schema_key():
     assert (job.recursive, job.readonly, job.rollback) == (True, False, True)
     assert (job.compression, job.buffer, job.bandwidth_limit) == ("lz4", "1G", "20M")
     assert (job.incremental, job.initial) == ("direct", "newest")
-    assert (job.take_snapshots, job.snapshot_prefix, job.keep, job.hold) == (False, "nightly", 7, False)
+    assert (job.take_snapshots, job.snapshot_prefix, job.keep, job.hold) == (True, "nightly", 7, False)
+    assert (job.snapshot_source, job.snapshot_include, job.snapshot_exclude) == (
+        "existing",
+        ("autosnap_*_daily", "autosnap_*_weekly"),
+        ("*_frequently",),
+    )
+    assert (job.prune_destination, job.source_exclude) == (False, ("cache", "*/tmp"))
+    assert job.receive_set == (("canmount", "off"), ("com.example:role", "backup"))
+    assert job.receive_exclude == ("sharenfs", "sharesmb", "mountpoint")
     assert (job.raw, job.retries, job.retry_delay) == ("never", 5, 7)
-    assert job.retention["destination"] == {"hourly": 5, "daily": 6, "weekly": 7, "monthly": 8}
+    assert job.retention["destination"] == {"hourly": 5, "daily": 6, "weekly": 7, "monthly": 8, "yearly": 10}
     assert job.direct == Endpoint("backup.internal", "zsw", 2222)  # as the source reaches the destination
     assert job.schedule == "30 1 * * 1-5"
     assert job.snapshot_stem == "nightly_every_key_"

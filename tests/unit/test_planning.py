@@ -369,3 +369,104 @@ def test_a_missing_destination_that_the_job_replicated_to_is_refused_not_seeded_
     assert summary(
         planning.plan_datasets(src, {}, "tank/a", "backup/a", DEFAULT, hold=("zsw_j_", "zsw_j"))[0].plan
     ) == ("full @zsw_j_20240101T000000Z; -I @zsw_j_20240101T000000Z @zsw_j_20240102T000000Z")
+
+
+# -- snapshots.source: existing (only some snapshots carried)
+
+
+def daily(name: str) -> bool:
+    """The job's patterns in these cases: d* (sanoid's dailies, say); h* (hourlies) are excluded."""
+    return name.startswith("d") or name.startswith("zsw_")
+
+
+CARRIED = [
+    # id, source, destination, policy, planned, expected
+    ("all carried: one -I", "d1:1:1,d2:2:2,d3:3:3", "d1:1:1", DEFAULT, None, "-I @d1 @d3"),
+    (
+        "an excluded one in the middle: -I, -i over it, -I",
+        "d1:1:1,d2:2:2,h1:9:3,d3:3:4,d4:4:5",
+        "d1:1:1",
+        DEFAULT,
+        None,
+        "-I @d1 @d2; -i @d2 @d3; -I @d3 @d4",
+    ),
+    ("excluded right after the base", "d1:1:1,h1:9:2,d2:2:3", "d1:1:1", DEFAULT, None, "-i @d1 @d2"),
+    (
+        "excluded ones at the end are not sent",
+        "d1:1:1,d2:2:2,h1:9:3,h2:8:4",
+        "d1:1:1",
+        DEFAULT,
+        None,
+        "-I @d1 @d2",
+    ),
+    ("only excluded ones newer: up to date", "d1:1:1,h1:9:2", "d1:1:1", DEFAULT, None, "up to date @d1"),
+    (
+        "an excluded common serves as base",
+        "d1:1:1,h1:9:2,d2:2:3",
+        "d1:1:1,h1:9:2",
+        DEFAULT,
+        None,
+        "-I @h1 @d2",
+    ),
+    ("two excluded in a row: one -i", "d1:1:1,h1:9:2,h2:8:3,d2:2:4", "d1:1:1", DEFAULT, None, "-i @d1 @d2"),
+    (
+        "new destination: full of the oldest carried",
+        "h0:7:1,d1:1:2,h1:9:3,d2:2:4",
+        None,
+        DEFAULT,
+        None,
+        "full @d1; -i @d1 @d2",
+    ),
+    ("new destination, initial newest", "d1:1:1,h1:9:2,d2:2:3", None, NEWEST, None, "full @d2"),
+    (
+        "direct: one -i whatever is between",
+        "d1:1:1,h1:9:2,d2:2:3,d3:3:4",
+        "d1:1:1",
+        DIRECT,
+        None,
+        "-i @d1 @d3",
+    ),
+    (
+        "take at the end: after the carried ones",
+        "d1:1:1,d2:2:2",
+        "d1:1:1",
+        DEFAULT,
+        "zsw_j_1",
+        "-I @d1 @zsw_j_1",
+    ),
+    (
+        "take at the end after an excluded one",
+        "d1:1:1,d2:2:2,h1:9:3",
+        "d1:1:1",
+        DEFAULT,
+        "zsw_j_1",
+        "-I @d1 @d2; -i @d2 @zsw_j_1",
+    ),
+    ("nothing matches", "h1:9:1,h2:8:2", None, DEFAULT, None, "NoSourceSnapshots"),
+    (
+        "destination newer than the common: diverged as ever",
+        "d1:1:1,d2:2:2",
+        "d1:1:1,x:5:2",
+        DEFAULT,
+        None,
+        "Diverged",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "source, destination, policy, planned, expected",
+    [case[1:] for case in CARRIED],
+    ids=[case[0] for case in CARRIED],
+)
+def test_existing_snapshots_carry_the_matching_ones_and_step_over_the_rest(
+    source, destination, policy, planned, expected
+):
+    result = planning.plan(snaps(source), snaps(destination), policy, planned=planned, carried=daily)
+    assert summary(result) == expected
+
+
+def test_a_dry_run_expects_every_snapshot_an_i_chain_brings():
+    source = snaps("d1:1:1,d2:2:2,h1:9:3,d3:3:4,d4:4:5")
+    sends = planning.plan(source, snaps("d1:1:1"), DEFAULT, carried=daily).sends
+    assert [s.name for s in planning.arriving(source, sends)] == ["d2", "d3", "d4"]

@@ -269,26 +269,75 @@ HOURLY_RUNS = [
 ]
 
 
+NOW_DEC = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)  # a Tuesday; its ISO week began Mon 30 Nov
+
+
 @pytest.mark.parametrize(
     "counts, kept",
     [
         ({}, set()),
-        ({"hourly": 2}, {6, 5}),
-        ({"daily": 3}, {6, 5, 4}),
-        ({"daily": 10}, {6, 5, 4, 3}),  # the newest of each day: 10:30 loses to 11:00
-        ({"weekly": 2}, {6, 5}),
+        ({"hourly": 2}, set()),  # 11:00 and 12:00 on 1 Dec: no snapshot in either
+        ({"hourly": 4}, {6}),  # 09:00 to 12:00
+        ({"daily": 3}, {6}),  # 29 Nov to 1 Dec: a gap is not made up for by older days
+        ({"daily": 40}, {6, 5, 4, 3}),  # the newest of each day: 10:30 loses to 11:00
+        ({"weekly": 2}, {6}),
+        ({"weekly": 5}, {6, 5, 4}),  # weeks from Mon 2 Nov; Sun 1 Nov is the week before
+        ({"weekly": 6}, {6, 5, 4, 3}),
         ({"monthly": 2}, {6, 5}),  # December's, and the newest of November
+        ({"yearly": 1}, {6}),
         ({"hourly": 1, "monthly": 2}, {6, 5}),
-        ({"monthly": 1, "daily": 5}, {6, 5, 4, 3}),
+        ({"monthly": 1, "daily": 40}, {6, 5, 4, 3}),
         ({"daily": 0, "weekly": 0}, set()),
     ],
 )
-def test_kept_by_period_keeps_the_newest_of_each_recent_period(counts, kept):
-    assert retention.kept_by_period(HOURLY_RUNS, counts) == kept
+def test_kept_by_period_keeps_the_newest_of_each_calendar_window_back_from_now(counts, kept):
+    assert {s.guid for s in retention.kept_by_period(HOURLY_RUNS, counts, NOW_DEC)} == kept
+
+
+def test_a_snapshot_from_the_future_is_kept():
+    early = datetime(2026, 11, 5, tzinfo=timezone.utc)
+    assert {s.guid for s in retention.kept_by_period(HOURLY_RUNS, {}, early)} == {5, 6}
 
 
 def test_destination_keeps_its_history_while_the_source_keeps_only_the_base():
-    rules = {"source": {}, "destination": {"daily": 3}}
-    src, dst = retention.prunable("zsw_j_", HOURLY_RUNS, HOURLY_RUNS, keep=1, retention=rules)
+    rules = {"source": {}, "destination": {"daily": 40}}
+    src, dst = retention.prunable("zsw_j_", HOURLY_RUNS, HOURLY_RUNS, keep=1, retention=rules, now=NOW_DEC)
     assert src == [s.name for s in HOURLY_RUNS[:-1]]
-    assert dst == ["zsw_j_20261101T100000Z", "zsw_j_20261101T103000Z", "zsw_j_20261101T110000Z"]
+    assert dst == ["zsw_j_20261101T100000Z", "zsw_j_20261101T103000Z"]
+
+
+def held_snap(name: str, guid: int, refs: str) -> Snapshot:
+    return Snapshot(name, guid, guid * 10, 0, {"userrefs": refs})
+
+
+@pytest.mark.parametrize("refs, pruned", [("0", True), ("1", False), ("2", False), ("-", True)])
+def test_a_snapshot_held_by_anyone_is_never_pruned(refs, pruned):
+    both = [held_snap(j(1), 1, refs), held_snap(j(2), 2, "0"), held_snap(j(3), 3, "0")]
+    src, dst = retention.prunable(STEM, both, both, keep=0)
+    assert (j(1) in src, j(1) in dst) == (pruned, pruned)
+    assert j(2) in src and j(3) not in src
+
+
+def test_a_held_snapshot_is_not_pruned_in_a_conflict_either():
+    source = [held_snap(j(1), 1, "1"), held_snap(j(2), 2, "1"), held_snap(j(3), 3, "0")]
+    assert retention.prunable(STEM, source, snaps(side(("x", 9))), keep=0, stuck=True) == ([], [])
+
+
+def test_the_destination_may_prune_the_jobs_patterns_while_the_source_prunes_only_its_own():
+    names = ["autosnap_2026-01-01_daily", "autosnap_2026-01-02_daily", "manual", "autosnap_2026-01-03_daily"]
+    both = [Snapshot(n, i, i * 10) for i, n in enumerate(names, start=1)]
+    src, dst = retention.prunable(
+        STEM, both, both, keep=0, dst_owned=lambda n: n.startswith("autosnap_") or naming.is_ours(STEM, n)
+    )
+    assert src == []  # the source's sanoid snapshots are sanoid's
+    assert dst == ["autosnap_2026-01-01_daily", "autosnap_2026-01-02_daily"]  # never "manual", never the base
+
+
+def test_every_count_zero_never_prunes_the_common_even_when_it_is_not_the_jobs():
+    names = ["autosnap_1_daily", "autosnap_2_daily", "autosnap_3_daily"]
+    source = [Snapshot(n, i, i * 10) for i, n in enumerate(names, start=1)]
+    destination = source[:2]
+    zero = {side: dict.fromkeys(retention.PERIODS, 0) for side in ("source", "destination")}
+    src, dst = retention.prunable(lambda n: True, source, destination, keep=0, retention=zero, now=NOW_DEC)
+    assert "autosnap_2_daily" not in src + dst and "autosnap_3_daily" not in src
+    assert src == ["autosnap_1_daily"] and dst == ["autosnap_1_daily"]

@@ -207,6 +207,14 @@ def _check_job(job: Job) -> ExitCode:
         print(f"{job.name}: {endpoint.label}: ok ({', '.join(programs)})")
     src, dst = found[job.source.endpoint][1], found[job.destination.endpoint][1]
     print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
+    try:  # destination.properties: what this receiver can honour
+        _, note = capabilities.receive_options(
+            dst, job.receive_set, job.receive_exclude, job.destination.endpoint.label
+        )
+        print(f"{job.name}: receive properties: {note or 'set and excluded as the job says'}")
+    except ZswError as exc:  # the job would fail before sending: so does the check
+        _error(exc, job)
+        return exc.exit_code
     for line in delegation.allow_lines(job):
         print(f"{job.name}: to run without root, {line}")
     for line in delegation.gate_lines(job):

@@ -66,15 +66,18 @@ def send(dataset: str, step: Send, flags: Sequence[str] = ()) -> list[str]:
     return argv + [f"{dataset}@{step.target}"]
 
 
-def receive(dataset: str, step: Send | None, resumable: bool = False) -> list[str]:
+def receive(
+    dataset: str, step: Send | None, resumable: bool = False, options: Sequence[str] = ()
+) -> list[str]:
     # -u: never mount on the destination (no atime changes, no mountpoint clashes)
     # -s: an interrupted receive keeps its progress (receive_resume_token)
+    # options: -o PROPERTY=VALUE / -x PROPERTY (destination.properties)
     argv = ["zfs", "receive", "-u"]
     if resumable:
         argv.append("-s")
     if step is not None and step.force:
         argv.append("-F")
-    return argv + [dataset]
+    return argv + list(options) + [dataset]
 
 
 def send_token(token: str) -> list[str]:
@@ -112,9 +115,19 @@ def snapshot(dataset: str, name: str, recursive: bool) -> list[str]:
     return ["zfs", "snapshot"] + (["-r"] if recursive else []) + [f"{dataset}@{name}"]
 
 
+def snapshots(datasets: Sequence[str], name: str) -> list[str]:
+    """Snapshot `name` of each of `datasets` (several at once, atomically, on OpenZFS)."""
+    return ["zfs", "snapshot", *(f"{d}@{name}" for d in datasets)]
+
+
 def destroy_snapshot(dataset: str, name: str) -> list[str]:
-    # one snapshot per command: zfs-fuse has no comma lists or ranges
+    # one snapshot per command: what zfs-fuse takes (it has no comma lists or ranges)
     return ["zfs", "destroy", f"{dataset}@{name}"]
+
+
+def destroy_snapshots(dataset: str, names: Sequence[str]) -> list[str]:
+    """Several snapshots of one dataset in one command (OpenZFS: `ds@a,b,c`)."""
+    return ["zfs", "destroy", f"{dataset}@{','.join(names)}"]
 
 
 def rollback(dataset: str, name: str) -> list[str]:

@@ -24,6 +24,7 @@ def permissions(job: Job) -> list[tuple[str, str, list[str]]]:
         dst.append("readonly")
     if job.rollback:
         dst.append("rollback")
+    dst += [k for k, _ in job.receive_set if k not in dst]  # zfs receive -o needs each property's own
     parent = job.destination.dataset.rpartition("/")[0] or job.destination.dataset
     return [
         (job.source.endpoint.label, job.source.dataset, src),

@@ -52,6 +52,13 @@ class Job:
     path: Path | None = None
     settings: dict | None = None  # the validated, merged mapping (for dumping)
     metrics_dir: str | None = None  # node_exporter's textfile directory (metrics.textfile_dir)
+    snapshot_source: str = "own"  # own, existing, or every (take: false): planning/selection.py
+    snapshot_include: tuple[str, ...] = ("*",)
+    snapshot_exclude: tuple[str, ...] = ()
+    prune_destination: bool = True
+    source_exclude: tuple[str, ...] = ()  # child datasets left out by name pattern
+    receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
+    receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
 
     @property
     def wire_compression(self) -> str | None:
@@ -129,7 +136,8 @@ def _direct(s: dict) -> Endpoint | None:
 
 
 def _build(s: dict, name: str, where: str) -> Job:
-    t, snaps = s["transfer"], s["snapshots"]
+    t, snaps, dst = s["transfer"], s["snapshots"], s["destination"]
+    source = "existing" if snaps["source"] == "existing" else ("own" if snaps["take"] else "every")
     return Job(
         name=name,
         source=Side(s["source"]["dataset"], _endpoint(s["source"])),
@@ -146,7 +154,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         direct=_direct(s),
         retries=t["retries"],
         retry_delay=t["retry_delay"],
-        take_snapshots=snaps["take"],
+        take_snapshots=snaps["take_at_end"] if source == "existing" else source == "own",
         snapshot_prefix=snaps["prefix"],
         keep=snaps["keep"],
         hold=snaps["hold"],
@@ -157,6 +165,13 @@ def _build(s: dict, name: str, where: str) -> Job:
         path=Path(where),
         settings=s,
         metrics_dir=s["metrics"]["textfile_dir"],
+        snapshot_source=source,
+        snapshot_include=tuple(snaps["include"]),
+        snapshot_exclude=tuple(snaps["exclude"]),
+        prune_destination=dst["prune"],
+        source_exclude=tuple(s["source"]["exclude"]),
+        receive_set=tuple(dst["properties"]["set"].items()),
+        receive_exclude=tuple(dst["properties"]["exclude"]),
     )
 
 

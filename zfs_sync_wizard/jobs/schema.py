@@ -172,6 +172,42 @@ def _check_webhooks(v):
     return out
 
 
+_PROPERTY = re.compile(r"[a-z][a-z0-9_.:-]*")
+
+
+def _check_globs(v):
+    """A list of fnmatch patterns (`*`, `?`, `[...]`), e.g. ['autosnap_*_daily']."""
+    if not isinstance(v, list) or not all(isinstance(p, str) and p and "\n" not in p for p in v):
+        raise ValueError("expected a list of name patterns, e.g. ['autosnap_*_daily', 'autosnap_*_weekly']")
+    return list(v)
+
+
+def _property_name(k):
+    if not isinstance(k, str) or not _PROPERTY.fullmatch(k):
+        raise ValueError(f"{k!r} is not a ZFS property name (e.g. canmount, com.example:backup)")
+    return k
+
+
+def _check_property_names(v):
+    if not isinstance(v, list):
+        raise ValueError("expected a list of property names, e.g. [sharenfs, sharesmb]")
+    return [_property_name(k) for k in v]
+
+
+def _property_value(v):
+    if isinstance(v, bool):  # YAML reads a bare on/off as true/false
+        return "on" if v else "off"
+    if isinstance(v, (int, str)) and str(v) and not str(v).startswith("-") and "\n" not in str(v):
+        return str(v)
+    raise ValueError(f"{v!r} is not a property value (e.g. off, none, /mnt/backup)")
+
+
+def _check_property_values(v):
+    if not isinstance(v, dict):
+        raise ValueError("expected a mapping of property: value, e.g. {canmount: 'off'}")
+    return {_property_name(k): _property_value(value) for k, value in v.items()}
+
+
 REQUIRED = object()
 
 # key -> (check, default) or key -> nested table
@@ -184,8 +220,17 @@ _SIDE = {
 }
 SCHEMA: dict[str, Any] = {
     "version": (_check_version, 1),
-    "source": dict(_SIDE, recursive=(_check_bool, False)),
-    "destination": dict(_SIDE, readonly=(_check_bool, True), rollback=(_check_bool, False)),
+    "source": dict(_SIDE, recursive=(_check_bool, False), exclude=(_check_globs, [])),
+    "destination": dict(
+        _SIDE,
+        readonly=(_check_bool, True),
+        rollback=(_check_bool, False),
+        prune=(_check_bool, True),
+        properties={
+            "set": (_check_property_values, {}),
+            "exclude": (_check_property_names, ["sharenfs", "sharesmb"]),
+        },
+    ),
     "transfer": {
         "compression": (_choice("auto", "zstd", "lz4", "none"), "auto"),
         "buffer": (_check_buffer, "128M"),
@@ -203,6 +248,10 @@ SCHEMA: dict[str, Any] = {
         "prefix": (_check_prefix, "zsw"),
         "keep": (_check_count, 1),
         "hold": (_check_bool, True),
+        "source": (_choice("own", "existing"), "own"),
+        "include": (_check_globs, ["*"]),
+        "exclude": (_check_globs, []),
+        "take_at_end": (_check_bool, False),
     },
     "retention": {
         "source": {
@@ -210,12 +259,14 @@ SCHEMA: dict[str, Any] = {
             "daily": (_check_count, 7),
             "weekly": (_check_count, 4),
             "monthly": (_check_count, 0),
+            "yearly": (_check_count, 0),
         },
         "destination": {
             "hourly": (_check_count, 0),
             "daily": (_check_count, 30),
             "weekly": (_check_count, 8),
             "monthly": (_check_count, 12),
+            "yearly": (_check_count, 0),
         },
     },
     "schedule": (_optional(_check_cron), None),

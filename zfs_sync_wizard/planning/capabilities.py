@@ -10,6 +10,7 @@ used only where both ends show them: detected, never assumed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import ZswError
@@ -23,6 +24,7 @@ class Capabilities:
     receive: frozenset = field(default_factory=frozenset)
     send_token: bool = False  # zfs send -t TOKEN
     receive_abort: bool = False  # zfs receive -A
+    receive_properties: bool = False  # zfs receive -o PROPERTY=VALUE and -x PROPERTY
 
     @property
     def raw(self) -> bool:
@@ -41,6 +43,12 @@ class Capabilities:
         """A receiver that takes large-block, embedded and compressed streams (OpenZFS)."""
         return self.resumable_receive
 
+    @property
+    def batch_destroy(self) -> bool:
+        """`zfs destroy ds@a,b,c` in one command: OpenZFS (told by its receive -s/-A); zfs-fuse
+        takes one snapshot per command ("invalid dataset name")."""
+        return self.modern_receive
+
 
 def parse(send_usage: str, receive_usage: str) -> Capabilities:
     return Capabilities(
@@ -48,6 +56,7 @@ def parse(send_usage: str, receive_usage: str) -> Capabilities:
         receive=_flags(receive_usage, "receive"),
         send_token=bool(re.search(r"^\s*send\b.*\s-t\b", send_usage, re.M)),
         receive_abort=bool(re.search(r"^\s*receive\b.*\s-A\b", receive_usage, re.M)),
+        receive_properties=bool(re.search(r"\[-o\s", receive_usage) and re.search(r"\[-x\s", receive_usage)),
     )
 
 
@@ -100,3 +109,29 @@ def describe(src: Capabilities, dst: Capabilities) -> list:
     if src.estimate:
         out.append("size estimates (zfs send -nvP)")
     return out
+
+
+def receive_options(
+    dst: Capabilities, set_: Sequence[tuple[str, str]], exclude: Sequence[str], dst_label: str
+) -> tuple[list, str | None]:
+    """(`-o k=v`/`-x k` for zfs receive, a note when the receiver cannot take them).
+
+    A receiver without -o/-x (zfs-fuse) cannot honour `set`: that is an
+    error, the job asked for it.  Exclusions are dropped with the note
+    (said by --check and the dry run): such a receiver shares nothing by itself.
+    """
+    if dst.receive_properties:
+        options = [a for k, v in set_ for a in ("-o", f"{k}={v}")] + [a for k in exclude for a in ("-x", k)]
+        return options, None
+    if set_:
+        names = ", ".join(f"{k}={v}" for k, v in set_)
+        raise ZswError(
+            f"destination.properties.set ({names}): zfs on {dst_label} has no zfs receive -o; "
+            "remove them from the job or set them there by hand after the first run"
+        )
+    if not exclude:
+        return [], None
+    return [], (
+        f"zfs on {dst_label} has no zfs receive -x: properties received as sent "
+        f"(not excluded: {', '.join(exclude)})"
+    )

@@ -10,9 +10,9 @@ planned as the newest source snapshot, its GUID unknown until it exists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Union
+from typing import Optional, Union
 
 from . import inventory, naming
 from .inventory import Inventory, Snapshot
@@ -105,6 +105,7 @@ class DestinationMissing(Conflict):
 
 
 Plan = Union[Transfer, UpToDate, Conflict]
+Carried = Optional[Callable[[str], bool]]  # which source snapshots a job sends (None: all)
 
 
 def plan(
@@ -114,6 +115,7 @@ def plan(
     destination_modified: bool = False,
     destination_empty: bool = False,
     planned: str | None = None,
+    carried: Carried = None,
 ) -> Plan:
     """Plan one dataset.
 
@@ -121,20 +123,26 @@ def plan(
     `planned` names a snapshot the run takes before sending: the newest.
     `destination_modified` is True when the destination has been written to
     since its newest snapshot (OpenZFS `written` > 0; unknown on zfs-fuse).
+    `carried` selects the snapshots sent (snapshots.source: existing): the
+    others are stepped over with `-i`; any snapshot both sides share still
+    serves as the base.
     `destination_empty` is True when an existing destination without
     snapshots holds no data and no children, so receiving over it loses nothing.
     """
-    if not source and not planned:
+    eligible = [s for s in source if carried(s.name)] if carried else list(source)
+    if not eligible and not planned:
         return NoSourceSnapshots(
-            "the source has no snapshots to send; enable 'snapshots: take: true' or create one",
-            (),
+            "the source has no snapshots to send; enable 'snapshots: take: true' or create one"
+            if not carried
+            else "no source snapshot matches the job's snapshots.include and snapshots.exclude",
+            _names(source),
             _names(destination or ()),
         )
-    newest = _Newest(planned, None) if planned else _Newest(source[-1].name, source[-1].guid)
+    newest = _Newest(planned, None) if planned else _Newest(eligible[-1].name, eligible[-1].guid)
     if destination is None:
-        return Transfer(_initial(source, newest, policy))
+        return Transfer(_initial(source, eligible, newest, policy, carried))
     if not destination and destination_empty:
-        first, *rest = _initial(source, newest, policy)
+        first, *rest = _initial(source, eligible, newest, policy, carried)
         return Transfer((replace(first, force=True), *rest))
     if not destination:
         return NoCommonSnapshot(
@@ -154,7 +162,7 @@ def plan(
             _names(source),
             _names(destination),
         )
-    if common.guid == newest.guid:  # never for a planned snapshot
+    if common.guid == newest.guid or not planned and eligible[-1].createtxg <= common.createtxg:
         return UpToDate(common.name)  # nothing to send, so nothing to roll back either
     dst_common = next(s for s in destination if s.guid == common.guid)
     extra = tuple(s.name for s in destination if s.createtxg > dst_common.createtxg)
@@ -177,14 +185,8 @@ def plan(
             _names(destination),
         )
     force = rollback is not None or destination_modified
-    step = Send(
-        newest.name,
-        common.name,
-        policy.incremental == "intermediate",
-        force,
-        newest.guid,
-    )
-    return Transfer((step,), rollback, discards_changes=destination_modified)
+    first, *rest = _chain(source, common, newest, policy, carried)
+    return Transfer((replace(first, force=force), *rest), rollback, discards_changes=destination_modified)
 
 
 @dataclass(frozen=True)
@@ -195,20 +197,47 @@ class _Newest:
     guid: int | None
 
 
-def _initial(source: Sequence[Snapshot], newest: _Newest, policy: Policy) -> tuple[Send, ...]:
+def _initial(
+    source: Sequence[Snapshot],
+    eligible: Sequence[Snapshot],
+    newest: _Newest,
+    policy: Policy,
+    carried: Carried,
+) -> tuple[Send, ...]:
     """The first sends to a new destination: a full one, then the rest incrementally."""
-    oldest = source[0] if source else None
+    oldest = eligible[0] if eligible else None
     if policy.initial == "newest" or oldest is None or oldest.name == newest.name:
         return (Send(newest.name, target_guid=newest.guid),)
-    full = Send(oldest.name, target_guid=oldest.guid)
-    rest = Send(
-        newest.name,
-        oldest.name,
-        policy.incremental == "intermediate",
-        False,
-        newest.guid,
-    )
-    return (full, rest)
+    return (Send(oldest.name, target_guid=oldest.guid), *_chain(source, oldest, newest, policy, carried))
+
+
+def _chain(
+    source: Sequence[Snapshot], base: Snapshot, newest: _Newest, policy: Policy, carried: Carried
+) -> list[Send]:
+    """Incremental steps from `base` to `newest`: one `-I` where every snapshot in between is
+    carried; where some are not, `-i` over them to the next carried one, then `-I` again."""
+    intermediate = policy.incremental == "intermediate"
+    if not carried or not intermediate:
+        return [Send(newest.name, base.name, intermediate, False, newest.guid)]
+    after = [s for s in source if s.createtxg > base.createtxg]
+    steps: list[Send] = []
+    previous, gap = base.name, False
+    for snap in after:
+        if not carried(snap.name):
+            gap = True
+            continue
+        steps = _step(steps, previous, snap.name, snap.guid, gap)
+        previous, gap = snap.name, False
+        if snap.guid == newest.guid:
+            return steps
+    return _step(steps, previous, newest.name, newest.guid, gap)  # the planned snapshot, after all
+
+
+def _step(steps: list[Send], base: str, target: str, guid: int | None, gap: bool) -> list[Send]:
+    """`steps` carried on to `target`: the last `-I` extended, or a new step (`-i` over a gap)."""
+    if not gap and steps and steps[-1].intermediate:
+        return [*steps[:-1], replace(steps[-1], target=target, target_guid=guid)]
+    return [*steps, Send(target, base, not gap, False, guid)]
 
 
 def _names(snaps: Sequence[Snapshot]) -> tuple[str, ...]:
@@ -233,6 +262,7 @@ def plan_datasets(
     empties: frozenset[str] = frozenset(),
     planned: str | None = None,
     hold: tuple[str, str] | None = None,
+    carried: Carried = None,
 ) -> list[Pair]:
     """Plan `src_root` and every dataset listed below it, parents first.
 
@@ -260,6 +290,7 @@ def plan_datasets(
             destination_modified=dst is not None and inventory.modified(dst),
             destination_empty=target in empties,
             planned=planned,
+            carried=carried,
         )
         pairs.append(Pair(name, target, result))
     return pairs
@@ -306,6 +337,19 @@ def predicted(
         for pair in pairs:
             inventory.append(src_after, pair.source, planned, None, now)
     for pair in sent:
-        last = pair.plan.sends[-1]
-        inventory.append(dst_after, pair.destination, last.target, last.target_guid, now)
+        for snap in arriving(src_after[pair.source].snapshots, pair.plan.sends):
+            inventory.append(dst_after, pair.destination, snap.name, snap.guid, snap.creation or now)
     return src_after, dst_after
+
+
+def arriving(source: Sequence[Snapshot], sends: Sequence[Send]) -> list[Snapshot]:
+    """The source snapshots these sends create on the destination, oldest first
+    (`-I` brings every snapshot after its base, `-i` and full ones just the target)."""
+    order = {s.name: i for i, s in enumerate(source)}
+    out: list[Snapshot] = []
+    for step in sends:
+        if step.intermediate and step.base in order and step.target in order:
+            out += source[order[step.base] + 1 : order[step.target] + 1]
+        elif step.target in order:
+            out.append(source[order[step.target]])
+    return out

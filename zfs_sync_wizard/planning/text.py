@@ -13,11 +13,13 @@ from ..jobs.job import Job
 from .plan import ROLLBACK_HINT, Conflict, Pair, Plan, UpToDate
 
 
-def summary(job: Job, pairs: Sequence[Pair], planned: str | None) -> str:
+def summary(job: Job, pairs: Sequence[Pair], planned: str | None, notes: Sequence[str] = ()) -> str:
+    """`notes`: lines about what the job selects and leaves out (snapshots, datasets, properties)."""
     src, dst = job.source.endpoint, job.destination.endpoint
     lines = [f"job {job.name}: {src.label}:{job.source.dataset} -> {dst.label}:{job.destination.dataset}"]
     if planned:
         lines.append(f"  replication snapshot: @{planned}{' (recursive)' if job.recursive else ''}")
+    lines += [f"  {note}" for note in notes]
     for pair in pairs:
         lines.append(f"  {pair.source} -> {pair.destination}: {plan_text(pair.plan)}")
     lines.append("commands:")

@@ -60,6 +60,9 @@ class RunState:
     dst_caps: Capabilities = field(default_factory=Capabilities)
     outcome: Outcome = field(default_factory=Outcome)
     progress: Progress = field(default_factory=Progress)
+    receive_options: list = field(
+        default_factory=list
+    )  # -o/-x for every zfs receive (destination.properties)
 
     @property
     def src(self) -> Endpoint:

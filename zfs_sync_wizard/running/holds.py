@@ -30,9 +30,20 @@ def move(s: RunState, arrived: Sequence[Pair]) -> None:
         s.outcome.held.append(f"{pair.source}@{new}")
 
 
-def release(s: RunState, endpoint: Endpoint, dataset: str, name: str) -> None:
-    """Release the job's hold (a snapshot it does not hold is no error)."""
-    s.ex.run(endpoint, zfs.release(s.job.hold_tag, dataset, name), changes=True, check=False)
+def release(s: RunState, endpoint: Endpoint, dataset: str, name: str) -> bool:
+    """Release the job's hold (a snapshot it does not hold is no error); whether it was ours."""
+    result = s.ex.run(endpoint, zfs.release(s.job.hold_tag, dataset, name), changes=True, check=False)
+    return result is None or result.status == 0  # a dry run expects it released
+
+
+def _released(inv: Inventory, snapshots: Sequence[str]) -> None:
+    """One hold fewer on each of `snapshots` in the listing, so pruning sees what is still held."""
+    for snapshot in snapshots:
+        dataset, _, name = snapshot.partition("@")
+        snap = inv[dataset].snapshot(name) if dataset in inv else None
+        refs = snap.props.get("userrefs", "0") if snap else "0"
+        if snap is not None and refs.isdigit() and int(refs) > 0:
+            snap.props["userrefs"] = str(int(refs) - 1)
 
 
 def _hold(s: RunState, endpoint: Endpoint, dataset: str, name: str) -> None:
@@ -49,6 +60,8 @@ def reconcile(
     """Release every hold of the job's but the one on each dataset's base, on both sides.
 
     Datasets in a conflict (`stuck`) keep theirs: the way out may need them.
+    The listings' `userrefs` are lowered for each hold released, so the prune
+    that follows sees which snapshots someone else still holds.
     """
     job = s.job
     keep = decide.bases(src_inv, dst_inv, job.source.dataset, job.destination.dataset) if job.hold else {}
@@ -65,9 +78,7 @@ def reconcile(
             continue
         listed = s.ex.run(endpoint, zfs.holds(held), changes=False, check=False)
         if listed.status != 0:  # no `zfs holds` (zfs-fuse): release ours where there is one, one by one
-            for snapshot in held:
-                dataset, _, name = snapshot.partition("@")
-                release(s, endpoint, dataset, name)
+            _released(inv, [snap for snap in held if release(s, endpoint, *snap.split("@", 1))])
             continue
         stale = decide.ours(listed.stdout, job.hold_tag)
         if stale:
@@ -76,3 +87,5 @@ def reconcile(
                 s.outcome.warnings.append(
                     f"could not release {', '.join(stale)} on {endpoint.label}: {result.stderr.strip()}"
                 )
+            else:
+                _released(inv, stale)

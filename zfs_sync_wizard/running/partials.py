@@ -49,7 +49,7 @@ def resume_partials(s: RunState, src_inv: Inventory, dst_inv: Inventory) -> tupl
                 s.ex.run(s.dst, zfs.abort_receive(name), changes=True)
                 continue
             log.info("%s: resuming the partial receive of %s", name, info.toname)
-            receive = zfs.receive(name, None, True)
+            receive = zfs.receive(name, None, True, s.receive_options)
             snap = info.toname.partition("@")[2]
             stream(s, source, name, zfs.send_token(token), receive, snap, "resume", known=info.size)
         except (StageFailed, CommandFailed) as exc:

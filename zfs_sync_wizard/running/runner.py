@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ..commands import zfs
 from ..jobs.job import Job
-from ..planning import naming, plan, text
+from ..planning import capabilities, exclusion, naming, plan, selection, text
 from ..planning.inventory import Inventory
 from . import holds, listing, prune, verify
 from .check import check, no_resume_notice
@@ -49,12 +49,22 @@ def _run(s: RunState) -> None:
     s.src_caps, s.dst_caps = found[s.src][1], found[s.dst][1]
     if not s.resumable:  # in the log and --check; not printed, so cron stays quiet
         log.info("%s", no_resume_notice(s.src, s.dst))
+    s.receive_options, note = capabilities.receive_options(
+        s.dst_caps, job.receive_set, job.receive_exclude, s.dst.label
+    )
+    notes = [note] if note else []
     src_inv = listing.list_side(s, s.src, job.source.dataset, required=True)
+    left_out = exclusion.excluded(src_inv, job.source.dataset, job.source_exclude) if job.recursive else {}
+    src_inv = exclusion.without(src_inv, left_out)
+    notes += [f"left out: {name} ({why})" for name, why in left_out.items()]
+    for line in notes:
+        log.info("%s: %s", job.name, line)
     dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
     found, kept = resume_partials(s, src_inv, dst_inv)
     if found and not opts.dry_run:
         dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
     policy = plan.Policy(job.incremental, job.initial, job.rollback or opts.rollback)
+    chosen = selection.for_job(job)
     now = opts.now or datetime.now()
     planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
     empties = listing.empty_destinations(s, dst_inv)
@@ -67,12 +77,14 @@ def _run(s: RunState) -> None:
         empties,
         planned,
         (job.snapshot_stem, job.hold_tag),
+        chosen.carried if chosen.filtered else None,
     )
     pairs = [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
     if opts.dry_run:
-        ex.echo(text.summary(job, pairs, planned))
+        chosen_line = [f"snapshots: {chosen.describe()}"] if chosen.source != selection.OWN else []
+        ex.echo(text.summary(job, pairs, planned, chosen_line + notes))
     if planned and plan.transfers(pairs):
-        ex.run(s.src, zfs.snapshot(job.source.dataset, planned, job.recursive), changes=True)
+        _snapshot(s, list(src_inv) if left_out else [], planned)
         if not opts.dry_run:
             pairs = _taken(pairs, planned, listing.taken_guids(s, src_inv, planned))
     _ensure_parent(s, dst_inv)
@@ -95,6 +107,17 @@ def _run(s: RunState) -> None:
     holds.move(s, arrived)
     holds.reconcile(s, src_after, dst_after, stuck)
     prune.prune(s, src_after, dst_after, stuck)
+
+
+def _snapshot(s: RunState, datasets: list[str], name: str) -> None:
+    """The replication snapshot: recursive on the job's dataset, or, when children are left
+    out, on each dataset of the job (one atomic command where zfs takes several: OpenZFS)."""
+    job = s.job
+    if not datasets:
+        s.ex.run(s.src, zfs.snapshot(job.source.dataset, name, job.recursive), changes=True)
+        return
+    for group in [datasets] if s.src_caps.batch_destroy else [[d] for d in datasets]:
+        s.ex.run(s.src, zfs.snapshots(group, name), changes=True)
 
 
 def _names(inv: Inventory) -> set[str]:

@@ -12,7 +12,7 @@ from ..commands import pipeline as pl
 from ..commands import zfs
 from ..errors import CommandFailed, Interrupted, StageFailed, ZswError
 from ..jobs.schema import MAX_RETRY_DELAY
-from ..planning import capabilities, inventory, plan, sizes, text
+from ..planning import capabilities, inventory, plan, selection, sizes, text
 from ..planning.plan import Pair
 from .context import RunState, Sent
 from .estimate import estimate, written_since
@@ -61,7 +61,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                     pair.source,
                     pair.destination,
                     send,
-                    zfs.receive(pair.destination, step, s.resumable),
+                    zfs.receive(pair.destination, step, s.resumable, s.receive_options),
                     step.target,
                     step.kind,
                     known,
@@ -73,7 +73,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                 # a change the listing could not see (zfs-fuse has no `written`): discard it as allowed
                 _destroyed(s, pair.destination, f"changes written since @{step.base} (zfs receive -F)")
                 forced = replace(step, force=True)
-                receive = zfs.receive(pair.destination, forced, s.resumable)
+                receive = zfs.receive(pair.destination, forced, s.resumable, s.receive_options)
                 resumed = stream(
                     s, pair.source, pair.destination, send, receive, step.target, step.kind, known, approx
                 )
@@ -135,14 +135,16 @@ def _roll_back(s: RunState, dataset: str, rollback: plan.Rollback) -> None:
 def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list) -> None:
     """After a resumed stream, which ends at its own snapshot, send what is still missing."""
     policy = plan.Policy(s.job.incremental, s.job.initial, False)
+    chosen = selection.for_job(s.job)
     for _ in range(MAX_CATCH_UP):
         result = s.ex.run(s.dst, zfs.listing(pair.destination, False), changes=False)
         have = inventory.parse(result.stdout).get(pair.destination)
-        todo = plan.plan(source.snapshots, have.snapshots if have else None, policy)
+        carried = chosen.carried if chosen.filtered else None
+        todo = plan.plan(source.snapshots, have.snapshots if have else None, policy, carried=carried)
         if not isinstance(todo, plan.Transfer):
             return
         step = todo.sends[0]
-        receive = zfs.receive(pair.destination, step, s.resumable)
+        receive = zfs.receive(pair.destination, step, s.resumable, s.receive_options)
         stream(
             s,
             pair.source,
@@ -198,7 +200,7 @@ def stream(
             if token:  # the stream changed: what is left of it, from where the drop left off
                 send, receive, resumed = (
                     zfs.send_token(token),
-                    zfs.receive(destination, None, True),
+                    zfs.receive(destination, None, True, s.receive_options),
                     True,
                 )
                 size = estimate(s, send)
