@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from ..errors import VerificationFailed
 from ..jobs.job import Job
@@ -29,6 +30,7 @@ def rules(job: Job) -> compare.Rules:
         every_snapshot=job.incremental == "intermediate",
         keep=job.keep,
         retention=(job.retention or {}).get("destination", {}) if job.take_snapshots else None,
+        now=datetime.now(timezone.utc),
     )
 
 

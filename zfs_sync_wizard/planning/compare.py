@@ -24,7 +24,8 @@ common one are not judged: the job may have started after them
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from . import inventory, naming, retention
 from .inventory import Inventory, Snapshot
@@ -40,6 +41,7 @@ class Rules:
     every_snapshot: bool  # `zfs send -I` carries every source snapshot (incremental: intermediate)
     keep: int = 0
     retention: Mapping[str, int] | None = None  # the destination side's counts; None: nothing is pruned
+    now: datetime | None = None  # when retention's calendar windows end (None: only `keep` keeps)
 
 
 @dataclass
@@ -160,8 +162,18 @@ def _pruned(
     ours = [s for s in absent if naming.is_ours(rules.stem, s.name)]
     if not ours or rules.retention is None:
         return set()
-    had = sorted(dst + ours, key=lambda s: (s.creation, s.name))
-    _, dst_prunes = retention.prunable(rules.stem, source, had, rules.keep, {"destination": rules.retention})
+    # the destination as it would be, in creation order: txgs of the two sides are not comparable,
+    # so they are numbered afresh (retention orders a side by createtxg)
+    had = [
+        replace(s, createtxg=i) for i, s in enumerate(sorted(dst + ours, key=lambda s: (s.creation, s.name)))
+    ]
+    source = [
+        replace(s, createtxg=next((h.createtxg for h in had if h.guid == s.guid), s.createtxg))
+        for s in source
+    ]
+    _, dst_prunes = retention.prunable(
+        rules.stem, source, had, rules.keep, {"destination": rules.retention}, now=rules.now
+    )
     return set(dst_prunes) & {s.name for s in ours}
 
 
