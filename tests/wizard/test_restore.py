@@ -137,7 +137,11 @@ def test_restore_without_a_name_asks_for_the_job_and_is_in_the_menu(ctx, ex):
 def test_browse_copies_chosen_paths_through_a_read_only_clone_removed_afterwards(ctx, ex):
     ex.on("zfs get -H -o value mounted,mountpoint backup/tank/media", "no\n-\n", host=BACKUP)
     ex.on("zfs get -H -o value mounted,mountpoint tank/media", "yes\n/tank/media\n", host="localhost")
+    ex.on("mktemp -d /tmp/zsw-browse.", "/tmp/zsw-browse.x1\n", host=BACKUP)
     ex.on("zfs clone", "", host=BACKUP)
+    ex.on(
+        "zfs get -H -o value mounted,mountpoint backup/zsw-browse-", "yes\n/tmp/zsw-browse.x1\n", host=BACKUP
+    )
     ex.on("find . -mindepth 1", "d notes\nf notes/readme.txt\nf movie.mkv\n", host=BACKUP)
     ex.on("zfs unmount", "", host=BACKUP)
     ex.on("zfs destroy -f backup/zsw-browse-", "", host=BACKUP)
@@ -158,7 +162,11 @@ def test_browse_copies_chosen_paths_through_a_read_only_clone_removed_afterwards
 
 def test_browse_cleans_the_clone_up_after_ctrl_c(ctx, ex):
     ex.on("zfs get -H -o value mounted,mountpoint", "no\n-\n")
+    ex.on("mktemp -d /tmp/zsw-browse.", "/tmp/zsw-browse.x1\n", host=BACKUP)
     ex.on("zfs clone", "", host=BACKUP)
+    ex.on(
+        "zfs get -H -o value mounted,mountpoint backup/zsw-browse-", "yes\n/tmp/zsw-browse.x1\n", host=BACKUP
+    )
     ex.on("find . -mindepth 1", "f movie.mkv\n", host=BACKUP)
     ex.on("zfs unmount", "", host=BACKUP)
     ex.on("zfs destroy -f backup/zsw-browse-", "", host=BACKUP)

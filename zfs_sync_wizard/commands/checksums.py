@@ -41,9 +41,9 @@ def snapshot_dir_script(mountpoint: str, snapshot: str) -> str:
     return f"if [ -d {path} ]; then printf '%s\\n' {path}; fi"
 
 
-def temporary_dir() -> list[str]:
-    """A fresh private directory to mount a temporary clone on."""
-    return ["mktemp", "-d", "/tmp/zsw-verify.XXXXXXXX"]
+def temporary_dir(purpose: str) -> list[str]:
+    """A fresh private directory to mount a temporary clone on (`purpose`: verify, browse)."""
+    return ["mktemp", "-d", f"/tmp/zsw-{purpose}.XXXXXXXX"]
 
 
 def remove_dir(path: str) -> list[str]:

@@ -1,5 +1,5 @@
 """Reading a snapshot's files on either side without changing anything
-(`--verify --deep`): through `.zfs/snapshot` where the dataset is mounted
+(`--verify --deep`, the wizard's `restore --browse`): through `.zfs/snapshot` where the dataset is mounted
 and zfs shows that directory, otherwise through a temporary read-only clone
 at the pool's top (zfs-fuse has no `.zfs`; a received destination is not
 mounted), destroyed on the way out, also when interrupted."""
@@ -22,8 +22,11 @@ BUSY_RETRIES = (0.2, 0.5, 1, 2, 4, 8)  # zfs-fuse calls a clone busy right after
 
 
 @contextlib.contextmanager
-def snapshot_dir(ex: Executor, endpoint: Endpoint, dataset: str, snapshot: str) -> Iterator[str]:
-    """A directory on `endpoint` that shows `dataset@snapshot`'s files, read-only."""
+def snapshot_dir(
+    ex: Executor, endpoint: Endpoint, dataset: str, snapshot: str, purpose: str = "verify"
+) -> Iterator[str]:
+    """A directory on `endpoint` that shows `dataset@snapshot`'s files, read-only
+    (`purpose` names the temporary clone and directory: zsw-verify-..., zsw-browse-...)."""
     mounted, mountpoint = _mount_state(ex, endpoint, dataset)
     if mounted:
         shown = ex.shell(endpoint, checksums.snapshot_dir_script(mountpoint, snapshot)).stdout.strip()
@@ -31,8 +34,8 @@ def snapshot_dir(ex: Executor, endpoint: Endpoint, dataset: str, snapshot: str) 
             yield shown
             return
     # a fresh private directory names the clone's mountpoint (below the pool's altroot, if any)
-    directory = ex.run(endpoint, checksums.temporary_dir(), changes=False).stdout.strip()
-    clone = f"{dataset.split('/')[0]}/zsw-verify-{secrets.token_hex(6)}"
+    directory = ex.run(endpoint, checksums.temporary_dir(purpose), changes=False).stdout.strip()
+    clone = f"{dataset.split('/')[0]}/zsw-{purpose}-{secrets.token_hex(6)}"
     mountpoint = directory
     try:
         ex.run(endpoint, zfs.readonly_clone(dataset, snapshot, clone, directory), changes=True)

@@ -3,7 +3,8 @@
 The snapshot is opened read-only on the destination: its `.zfs/snapshot/SNAP`
 folder where the backup dataset is mounted, else (a backup is received
 unmounted; zfs-fuse has no .zfs at all) a temporary read-only clone mounted
-under /tmp, destroyed afterwards, also after Ctrl-C.  Chosen paths go back
+under /tmp, destroyed afterwards, also after Ctrl-C (running/snapshot_files.py,
+shared with `--verify --deep`).  Chosen paths go back
 as `tar -c` there piped into `tar -x` at the target, through the runner's
 pipeline code over ssh; a file that exists at the target is kept unless the
 person asks to overwrite (`tar --skip-old-files`).
@@ -11,11 +12,7 @@ person asks to overwrite (`tar --skip-old-files`).
 
 from __future__ import annotations
 
-import contextlib
-import posixpath
-import secrets
 import shlex
-from collections.abc import Iterator
 
 from ..commands import pipeline as pl
 from ..commands import zfs
@@ -24,6 +21,7 @@ from ..jobs.endpoint import Endpoint
 from ..jobs.job import Job
 from ..planning import restore as rp
 from ..running.execute import Executor
+from ..running.snapshot_files import snapshot_dir
 from .context import Context
 
 DEPTH = 4  # how deep the listing goes (a deeper path is copied by naming its folder)
@@ -33,7 +31,7 @@ SHOWN = 60
 def browse(ctx: Context, job: Job, backup: str, snap: str) -> int:
     ui, ex, where = ctx.ui, ctx.executor, job.destination.endpoint
     home = job.source.endpoint
-    with opened(ex, where, backup, snap) as root:
+    with snapshot_dir(ex, where, backup, snap, purpose="browse") as root:
         entries = listing(ex, where, root)
         ui.heading(f"{backup}@{snap} on {where.label} (read-only)")
         shown = sorted(entries)[:SHOWN]
@@ -54,36 +52,6 @@ def browse(ctx: Context, job: Job, backup: str, snap: str) -> int:
     kept = "" if overwrite else " (files that existed there were kept)"
     ui.ok(f"copied {', '.join(chosen)} into {home.label}:{folder}{kept}")
     return ExitCode.OK
-
-
-@contextlib.contextmanager
-def opened(ex: Executor, where: Endpoint, backup: str, snap: str) -> Iterator[str]:
-    """The folder holding the snapshot's files: .zfs/snapshot, or a temporary read-only clone."""
-    mountpoint = _mountpoint(ex, where, backup)
-    if mountpoint:
-        path = posixpath.join(mountpoint, ".zfs", "snapshot", snap)
-        if ex.shell(where, f"test -d {shlex.quote(path)}", check=False).status == 0:
-            yield path
-            return
-    token = secrets.token_hex(4)
-    clone, folder = f"{backup.split('/')[0]}/zsw-browse-{token}", f"/tmp/zsw-browse-{token}"
-    ex.run(where, zfs.readonly_clone(backup, snap, clone, folder), changes=True)
-    mounted = folder
-    try:
-        if not _mountpoint(ex, where, clone):  # zfs-fuse does not mount a clone of a -u receive by itself
-            ex.run(where, zfs.mount(clone), changes=True)
-        mounted = _mountpoint(ex, where, clone) or folder  # under the pool's altroot, if it has one
-        yield mounted
-    finally:
-        _remove_clone(ex, where, clone, mounted)
-
-
-def _remove_clone(ex: Executor, where: Endpoint, clone: str, folder: str) -> None:
-    ex.run(where, zfs.unmount(clone), changes=True, check=False)
-    for _ in range(3):  # zfs-fuse: "dataset is busy" right after use
-        if ex.run(where, zfs.destroy_clone(clone), changes=True, check=False).status == 0:
-            break
-    ex.run(where, ["rmdir", folder], changes=True, check=False)
 
 
 def _mountpoint(ex: Executor, endpoint: Endpoint, dataset: str) -> str | None:
