@@ -44,7 +44,12 @@ def restore(job: Job, request: rp.Request, opts: RunOptions, echo=print) -> Rest
     reverse = rp.reversed_job(job, request)
     control_dir = tempfile.mkdtemp(prefix="zsw-ssh-")
     ex = Executor(dry_run=opts.dry_run, control_dir=control_dir, echo=echo)
-    state = RunState(reverse, opts, ex, progress=Progress(enabled=opts.progress and not opts.dry_run))
+    state = RunState(
+        reverse,
+        opts,
+        ex,
+        progress=Progress(bar=opts.progress and not opts.dry_run, interval=job.logs["progress_interval"]),
+    )
     try:
         return _restore(state, request, opts.now or datetime.now())
     finally:
