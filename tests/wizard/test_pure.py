@@ -16,18 +16,86 @@ from .conftest import NOW
 
 
 @pytest.mark.parametrize(
-    "expression, first, words",
+    "expression, first",
     [
-        ("0 2 * * *", "Wed 2024-05-08 02:00", "in 5 hours"),
-        ("0 * * * *", "Tue 2024-05-07 22:00", "in an hour"),
-        ("0 3 * * 0", "Sun 2024-05-12 03:00", "in 4 days"),
-        ("@daily", "Wed 2024-05-08 00:00", "in 3 hours"),
+        ("0 2 * * *", "tomorrow 02:00, in 5 hours"),
+        ("0 * * * *", "today 22:00, in 1 hour"),
+        ("0 3 * * 0", "Sun 12 May 03:00, in 4 days"),
+        ("@daily", "tomorrow 00:00, in 3 hours"),
+        ("*/10 * * * *", "today 21:10, in 10 minutes"),
     ],
 )
-def test_next_runs_in_local_time_and_words(expression, first, words):
+def test_next_runs_in_local_time_and_words(expression, first):
     runs = schedule.next_runs(expression, NOW)
     assert len(runs) == 3 and runs[0] < runs[1] < runs[2]
-    assert schedule.when(runs[0], NOW) == f"{first} ({words})"
+    assert schedule.when(runs[0], NOW) == first
+
+
+TZ = NOW.tzinfo
+
+
+@pytest.mark.parametrize(
+    "moment, now, text",
+    [
+        # the issue's own examples: Tue 1 Dec 2026
+        (
+            datetime(2026, 12, 2, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "tomorrow 02:00, in 23 hours",
+        ),
+        (
+            datetime(2026, 12, 3, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "Thu 3 Dec 02:00, in 2 days",
+        ),
+        (
+            datetime(2026, 12, 1, 14, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "today 14:00, in 3 hours",
+        ),
+        # runs a day apart never read the same
+        (
+            datetime(2026, 12, 2, 14, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "tomorrow 14:00, in 1 day",
+        ),
+        (
+            datetime(2026, 12, 3, 14, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "Thu 3 Dec 14:00, in 2 days",
+        ),
+        # minutes where they matter, seconds rounded away
+        (
+            datetime(2026, 12, 1, 12, 30, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "today 12:30, in 1 hour 30 minutes",
+        ),
+        (
+            datetime(2026, 12, 1, 11, 1, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, 20, tzinfo=TZ),
+            "today 11:01, in 1 minute",
+        ),
+        (
+            datetime(2026, 12, 1, 11, 0, 10, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "today 11:00, now",
+        ),
+        # another year says so
+        (
+            datetime(2027, 1, 1, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "Fri 1 Jan 2027 02:00, in 31 days",
+        ),
+        # the past
+        (
+            datetime(2026, 11, 30, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "yesterday 02:00, 1 day ago",
+        ),
+    ],
+)
+def test_when_is_phrased_exactly(moment, now, text):
+    assert schedule.when(moment, now) == text
 
 
 def test_in_words_for_the_past():
@@ -39,8 +107,8 @@ def test_in_words_for_the_past():
     [
         ("* * *", "expected five fields"),
         ("0 0 2 * * *", "expected five fields"),
-        ("61 * * * *", "cron expression"),
-        ("0 25 * * *", "cron expression"),
+        ("61 * * * *", "minute 61 is out of range 0-59"),
+        ("0 25 * * *", "hour 25 is out of range 0-23"),
     ],
 )
 def test_schedule_check_refuses(answer, problem):
