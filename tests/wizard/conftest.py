@@ -10,14 +10,16 @@ prompt_toolkit pipe input and runs the wizard against it.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from zfs_sync_wizard.errors import CommandFailed
 from zfs_sync_wizard.running.execute import Result
@@ -54,6 +56,9 @@ LISTING = "\n".join(
     ]
 )
 SOURCE_SNAPS = "tank/media\tguid\t11\ntank/media@s1\tguid\t101\ntank/media@s1\tcreatetxg\t5\n"
+
+
+RESOLVING = {"backup01", "fileserver", "192.0.2.10"}  # names the fake resolver knows
 
 
 @dataclass
@@ -143,7 +148,7 @@ def standard_executor() -> FakeExecutor:
 
 def make_context(tmp_path: Path, ex: FakeExecutor, plan=lambda job: PLAN) -> Context:
     ssh_dir = tmp_path / "ssh"
-    ssh_dir.mkdir(exist_ok=True)
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)  # job keys must live in a 0700 folder, as 0600 files
     (ssh_dir / "id_ed25519").write_text("private")
     (ssh_dir / "id_ed25519.pub").write_text("ssh-ed25519 AAAA test")
     return Context(
@@ -155,6 +160,7 @@ def make_context(tmp_path: Path, ex: FakeExecutor, plan=lambda job: PLAN) -> Con
         now=lambda: NOW,
         preview_plan=plan,
         run_program=["/opt/zsw/bin/zfs-sync-run"],
+        lookup=lambda host: None if host in RESOLVING else "Name or service not known",
     )
 
 
@@ -162,9 +168,29 @@ def output(ctx: Context) -> str:
     return ctx.ui._stream.getvalue()
 
 
+def custom(*counts: int) -> str:
+    """Keys that choose "custom" in a retention menu (the last entry), then type each count."""
+    return UP + ENTER + "".join(CLEAR + str(n) + ENTER for n in counts)
+
+
+class _Terminal(io.StringIO):
+    encoding = "utf-8"
+
+
+SCREEN = _Terminal()  # what the prompts drew, escape sequences and all, since the last drive()
+
+
+def screen() -> str:
+    """The prompts' text as drawn on a terminal (validation messages, menus), escape codes removed."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB0]|\r", "", SCREEN.getvalue())
+
+
 def drive(keys: str, call):
-    """Run `call()` with `keys` typed ahead into every prompt it opens."""
-    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+    """Run `call()` with `keys` typed ahead into every prompt it opens, drawn on a 200x50 terminal."""
+    SCREEN.seek(0)
+    SCREEN.truncate()
+    output = Vt100_Output(SCREEN, lambda: Size(rows=50, columns=200))
+    with create_pipe_input() as inp, create_app_session(input=inp, output=output):
         inp.send_text(keys)
         return call()
 

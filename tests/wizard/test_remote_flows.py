@@ -11,7 +11,7 @@ from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.sanoid import config as sanoid
 from zfs_sync_wizard.wizard import draft
 
-from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, drive, output
+from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, custom, drive, output, screen
 from .test_create import ENTER_THROUGH
 
 BEFORE_HOST = ENTER + "media" + ENTER + ENTER
@@ -148,6 +148,7 @@ def test_missing_remote_mbuffer_is_named_and_the_default_avoids_it(ctx, ex):
 @pytest.mark.timeout(20)
 def test_named_key_is_offered_and_used(ctx, ex):
     (ctx.ssh_dir / "backup_key").write_text("k")
+    (ctx.ssh_dir / "backup_key").chmod(0o600)
     (ctx.ssh_dir / "backup_key.pub").write_text("k")
     keys = BEFORE_HOST + "root@backup01" + ENTER + ENTER + DOWN + ENTER + AFTER_CHECK
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
@@ -252,18 +253,15 @@ def test_retention_is_asked_and_written_once_the_schema_has_it(ctx):
         + ENTER * 4
         + ENTER
         + ENTER
-        + CLEAR
-        + "1 2 3 4"
-        + ENTER  # retention on the source
-        + CLEAR
-        + "0, 14, 4, 6"
-        + ENTER,  # retention on the destination (commas are fine)
+        + custom(1, 2, 3, 4)  # retention on the source: each count asked alone
+        + DOWN
+        + ENTER,  # retention on the destination: the "nightly backup" preset
     )
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
     path = ctx.config_dir / "jobs" / "media.yaml"
     answered = {
         "source": {"hourly": 1, "daily": 2, "weekly": 3, "monthly": 4},
-        "destination": {"hourly": 0, "daily": 14, "weekly": 4, "monthly": 6},
+        "destination": {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 6},
     }
     assert yaml.safe_load(path.read_text())["retention"] == answered
     assert job.load_job(path).retention == answered
@@ -276,7 +274,7 @@ def test_retention_is_asked_and_written_once_the_schema_has_it(ctx):
     assert "[backup/tank/media]\n      use_template = zfs_sync_received\n      recursive = yes" in shown
     assert (
         "[template_zfs_sync_received]\n      autosnap = no\n      autoprune = yes\n"
-        "      hourly = 0\n      daily = 14\n      weekly = 4\n      monthly = 6"
+        "      hourly = 0\n      daily = 7\n      weekly = 4\n      monthly = 6"
     ) in shown
 
 
@@ -290,9 +288,7 @@ def test_retention_of_the_runners_own_snapshots(ctx):
         + UP
         + ENTER  # the runner's own snapshots
         + ENTER  # keep 1
-        + CLEAR
-        + "48 14 8 2"
-        + ENTER
+        + custom(48, 14, 8, 2)
         + ENTER,
     )
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
@@ -303,5 +299,9 @@ def test_retention_of_the_runners_own_snapshots(ctx):
         "destination": schema.schema_defaults()["retention"]["destination"],
     }
     shown = output(ctx)
-    assert "the runner keeps the newest of its own replication snapshots" in shown
+    assert "the runner also keeps the newest of its own replication snapshots" in shown
+    drawn = screen()
+    assert "? Snapshots to keep on the source custom" in drawn  # the answered line: the answer alone
+    assert "? Hourly snapshots to keep on the source 48" in drawn
+    assert "? Snapshots to keep on the destination default for the destination: 30 daily" in drawn
     assert "[template_zfs_sync]" not in shown  # no sanoid.conf to show

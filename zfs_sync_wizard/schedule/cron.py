@@ -269,7 +269,9 @@ def _check_field(value: str, name: str, low: int, high: int, names: tuple, first
             if b < a:
                 raise ValueError(f"{name} range {span} goes backwards (write the smaller number first)")
         elif slash:
-            raise ValueError(f"{name} {item!r}: a step needs a range or *, e.g. '*/{step}' or '{start}-{high}/{step}'")
+            raise ValueError(
+                f"{name} {item!r}: a step needs a range or *, e.g. '*/{step}' or '{start}-{high}/{step}'"
+            )
 
 
 def _number(text: str, name: str, low: int, high: int, names: tuple, first: int) -> int:
