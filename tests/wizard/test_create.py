@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -13,7 +14,7 @@ from zfs_sync_wizard.errors import ExitCode
 from zfs_sync_wizard.jobs import job
 from zfs_sync_wizard.schedule import cron
 
-from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output
+from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output, screen
 
 # push to backup01, tank/media recursive, defaults for everything else
 DEFAULT_RETENTION = {  # the schema's, written when Enter answers both retention questions
@@ -231,3 +232,29 @@ def test_create_refuses_an_existing_name(ctx, capsys):
         "a job named 'media' exists already (change it with: zfs-sync-wizard edit media)"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.timeout(20)
+def test_a_filter_that_matches_no_dataset_says_so_and_lets_the_person_retype(ctx):
+    backspace = "\x7f"
+    keys = ENTER + "zzz" + ENTER + backspace * 3 + "photos" + ENTER + CTRL_C
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == ExitCode.INTERRUPTED
+    assert ctx.ui.refused == ["no dataset matches 'zzz': Backspace to retype"]  # Enter chose nothing
+    drawn = screen()
+    assert "? Source dataset tank/media/photos" in drawn  # the retyped filter's match, not the pool root
+    assert "? Source dataset tank " not in drawn
+
+
+@pytest.mark.timeout(20)
+def test_answered_lines_show_the_answer_not_the_hint(ctx):
+    drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
+    drawn = screen()
+    for line in (
+        "? Where does the data go? push",
+        "? Source dataset tank/media",  # not its size and snapshot columns
+        "? SSH key ssh's default",
+        "? Which snapshots should be replicated? sanoid's",
+        "? Snapshots to keep on the source default for the source: 24 hourly, 7 daily, 4 weekly",
+        "? Destination dataset backup/tank/media",  # not "(created by the first run)"
+    ):
+        assert re.search(re.escape(line) + r"(\?|\n)", drawn), line  # the line ends with its answer

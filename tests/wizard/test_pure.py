@@ -271,3 +271,36 @@ def test_now_is_aware():
     from zfs_sync_wizard.wizard.context import local_now
 
     assert local_now().tzinfo is not None and isinstance(local_now(), datetime)
+
+
+@pytest.mark.parametrize(
+    "counts, text",
+    [
+        ({"hourly": 0, "daily": 7, "weekly": 4, "monthly": 6}, "7 daily, 4 weekly, 6 monthly"),
+        ({"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0}, "24 hourly, 7 daily, 4 weekly"),
+        ({"hourly": 0, "daily": 0, "weekly": 0, "monthly": 0}, "none kept by period"),
+    ],
+)
+def test_counts_text(counts, text):
+    assert options.counts_text(counts) == text
+
+
+def test_retention_menu_default_first_presets_then_custom_without_repeats():
+    default = {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0}
+    titles = [c[0] for c in options.retention_choices(default, default, "source")]
+    assert titles == [
+        "default for the source: 24 hourly, 7 daily, 4 weekly",
+        "nightly backup: 7 daily, 4 weekly, 6 monthly",  # "hourly backup" is the default: not twice
+        "long archive: 30 daily, 8 weekly, 12 monthly",
+        "by count only: none kept by period",
+        "custom: ask each count",
+    ]
+
+
+def test_retention_menu_offers_the_current_counts_of_an_edited_job():
+    current = {"hourly": 1, "daily": 2, "weekly": 3, "monthly": 4}
+    choices = options.retention_choices(
+        current, {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0}, "source"
+    )
+    assert ("as now: 1 hourly, 2 daily, 3 weekly, 4 monthly", options._key(current)) in choices
+    assert options._preset_key(current, choices) == options._key(current)

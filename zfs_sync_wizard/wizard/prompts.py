@@ -89,11 +89,14 @@ class _StrictFilter(InquirerControl):
     def is_selection_valid(self) -> bool:
         return not self.filtered_choices or super().is_selection_valid()
 
+    def no_match(self) -> str:
+        return f"no {self.nothing} matches {self.search_filter!r}: Backspace to retype"
+
     def _get_choice_tokens(self):
         if self.filtered_choices:
             self.error_message = None
             return super()._get_choice_tokens()
-        self.error_message = f"no {self.nothing} matches {self.search_filter!r}: Backspace to retype"
+        self.error_message = self.no_match()
         return [("class:text", f"   (no {self.nothing} matches {self.search_filter!r})")]
 
 
@@ -109,7 +112,7 @@ def _control(question: questionary.Question) -> InquirerControl:
     )
 
 
-def _answer_shows(question: questionary.Question, answered: Sequence[str]) -> questionary.Question:
+def _answer_shows(question: questionary.Question, answered: Sequence[str], refused: list) -> questionary.Question:
     """Enter answers with the choice's short text; with a filter that matches nothing it does nothing."""
     ic = _control(question)
     bindings = KeyBindings()
@@ -117,6 +120,7 @@ def _answer_shows(question: questionary.Question, answered: Sequence[str]) -> qu
     @bindings.add("c-m", eager=True)
     def _(event):
         if not ic.filtered_choices:
+            refused.append(ic.no_match())
             return
         choice = ic.get_pointed_at()
         choice.title = answered[choice.value]
@@ -237,7 +241,7 @@ class UI:
             ic.__class__ = _StrictFilter
             ic.nothing = search
         answered = [c[2] if len(c) > 2 else c[0] for c in choices]
-        return choices[_ask(_cancel_on_ctrl_d(_answer_shows(question, answered)))][1]
+        return choices[_ask(_cancel_on_ctrl_d(_answer_shows(question, answered, self.refused)))][1]
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return bool(_ask(_cancel_on_ctrl_d(questionary.confirm(message, default=default))))
