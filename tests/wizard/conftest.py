@@ -22,6 +22,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from zfs_sync_wizard.errors import CommandFailed
+from zfs_sync_wizard.jobs.endpoint import Endpoint
 from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.wizard.context import Context
 from zfs_sync_wizard.wizard.prompts import UI
@@ -79,6 +80,8 @@ class FakeExecutor:
         self.calls: list[tuple[str, str, bool]] = []
         self.rules: list[Rule] = []
         self.crontab: str | None = None  # None: the user has no crontab yet
+        self.attached_calls: list[str] = []
+        self.terminal = io.StringIO()  # what attached commands printed on the terminal
 
     def on(
         self,
@@ -97,6 +100,13 @@ class FakeExecutor:
 
     def run(self, endpoint, argv, *, changes, check=True):
         return self._answer(endpoint, " ".join(argv), list(argv), changes, check)
+
+    def attached(self, argv):
+        """A command run on the terminal: what it printed goes to the UI's stream; its status."""
+        result = self._answer(Endpoint(), " ".join(argv), list(argv), True, False)
+        self.attached_calls.append(" ".join(argv))
+        self.terminal.write(result.stdout + result.stderr)
+        return result.status
 
     def shell(self, endpoint, script, *, check=True):
         return self._answer(endpoint, script, None, False, check)

@@ -193,7 +193,8 @@ def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
     assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0
     shown = output(ctx)
     assert "zfs send tank/media@x" in shown and "ok: media finished" in shown
-    assert f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir} media" in ex.commands()
+    # run on the terminal, not captured: pv's progress line shows as the data goes
+    assert ex.attached_calls == [f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir} media"]
 
 
 @pytest.mark.timeout(20)
@@ -205,7 +206,11 @@ def test_run_reports_failure_with_its_status(ctx, ex):
         status=1,
     )
     assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
-    assert "media ended with exit status 1:" in output(ctx)
+    assert (
+        "media ended with exit status 1 (its messages are above; the log: zfs-sync-wizard logs media)"
+        in output(ctx)
+    )
+    assert ex.terminal.getvalue() == "zfs-sync-run: media: stage 'zfs receive' failed\n"
 
 
 @pytest.mark.timeout(20)

@@ -15,6 +15,7 @@ import ctypes
 import logging
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,6 +159,26 @@ class Executor:
         if failure:
             raise failure
 
+    def attached(self, argv: Sequence[str]) -> int:
+        """Run a local command on this terminal, its output not captured (so a
+        progress bar is drawn as it goes); returns its exit status.
+
+        Ctrl-C goes to the command, which stops cleanly on it, and is not
+        raised here: the caller learns of it by the status.
+        """
+        log.debug("%s%s", _prompt(Endpoint()), quote(argv))
+        cmd = _resolve(argv[0], "localhost")
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, _let_the_child_handle_it) if main else None
+        try:
+            cmd(*argv[1:], _fg=True)
+            return 0
+        except sh.ErrorReturnCode as exc:  # also a SignalException: its status is -N
+            return exc.exit_code
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
+
     def close(self) -> None:
         """End the ssh master connections this run opened."""
         if not self.control_dir:
@@ -173,6 +194,10 @@ class Executor:
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _let_the_child_handle_it(signum, frame) -> None:
+    """While an attached command runs: a handler (reset to the default at exec, unlike SIG_IGN)."""
 
 
 def _die_with_runner() -> None:

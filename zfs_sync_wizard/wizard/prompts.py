@@ -112,7 +112,9 @@ def _control(question: questionary.Question) -> InquirerControl:
     )
 
 
-def _answer_shows(question: questionary.Question, answered: Sequence[str], refused: list) -> questionary.Question:
+def _answer_shows(
+    question: questionary.Question, answered: Sequence[str], refused: list
+) -> questionary.Question:
     """Enter answers with the choice's short text; with a filter that matches nothing it does nothing."""
     ic = _control(question)
     bindings = KeyBindings()
