@@ -37,6 +37,7 @@ ENTER_THROUGH = (
     + ENTER  # retention on the destination: the schema's defaults
     + ENTER  # job name: suggested
     + ENTER  # nightly
+    + "y"  # show the exact commands
     + ENTER  # save
     + ENTER  # install in crontab
 )
@@ -125,6 +126,7 @@ def test_invalid_answers_are_explained_and_asked_again(ctx):
         + ENTER  # a cron expression of my own
         + refused_then("* * *", "61 * * * *", "0 2 * 13 *", "30 1 * * mon-fri")
         + ENTER  # use this schedule
+        + ENTER  # no commands
         + ENTER
         + ENTER
     )
@@ -258,3 +260,18 @@ def test_answered_lines_show_the_answer_not_the_hint(ctx):
         "? Destination dataset backup/tank/media",  # not "(created by the first run)"
     ):
         assert re.search(re.escape(line) + r"(\?|\n)", drawn), line  # the line ends with its answer
+
+
+@pytest.mark.timeout(20)
+def test_preview_says_what_the_job_does_and_keeps_the_commands_one_keypress_away(ctx):
+    keys = ENTER_THROUGH.replace("y", ENTER)  # do not show the exact commands
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert (
+        "Sends localhost:tank/media and its 1 child dataset to root@backup01:backup/tank/media: "
+        "2 streams, one per dataset, each run." in shown
+    )
+    assert "First run: sends everything, about 2.0 MiB (the datasets' referenced size)" in shown
+    assert "sanoid keeps on the source: 24 hourly, 7 daily, 4 weekly." in shown
+    assert "job media: localhost:tank/media -> root@backup01:backup/tank/media" in shown  # the dry run's plan
+    assert "zfs send tank/media@x" not in shown  # its commands: only when asked for

@@ -56,7 +56,7 @@ def test_edit_of_a_file_written_before_retention_existed_changes_nothing(ctx):
 @pytest.mark.timeout(20)
 def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
     path = make_job(ctx)
-    keys = ENTER * 10 + custom(0, 60, 8, 24) + ENTER + ENTER + "n"  # destination; schedule; save
+    keys = ENTER * 10 + custom(0, 60, 8, 24) + ENTER * 3 + "n"  # schedule; no commands; save; not installed
     assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0, output(ctx)
     shown = output(ctx)
     assert "    -    daily: 30\n    +    daily: 60" in shown
@@ -73,7 +73,7 @@ def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
 def test_edit_shows_a_diff_then_saves_and_reschedules(ctx, ex):
     path = make_job(ctx)
     ex.crontab = FOREIGN + ex.crontab
-    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER  # hourly; save; install
+    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER + ENTER  # hourly; no commands; save; install
     assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0
     shown = output(ctx)
     assert f"--- {path} (now)" in shown and f"+++ {path} (new)" in shown
@@ -96,7 +96,7 @@ def test_edit_of_a_broken_file_says_so(ctx, capsys):
 def test_edit_keeps_keys_it_does_not_ask_about(ctx):
     path = make_job(ctx)
     path.write_text(path.read_text().replace("rollback: false", "rollback: true"))
-    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + "n"
+    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER + "n"  # hourly; no commands; save; not installed
     assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0
     assert job.load_job(path).rollback is True
 
@@ -190,7 +190,7 @@ def test_logs_shows_the_last_run_and_the_log_tail(ctx):
 def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
     make_job(ctx)
     ex.on("/opt/zsw/bin/zfs-sync-run --config-dir", "", "", 0)
-    assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0
+    assert drive("y" + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0  # show the commands; run
     shown = output(ctx)
     assert "zfs send tank/media@x" in shown and "ok: media finished" in shown
     # run on the terminal, not captured: pv's progress line shows as the data goes
@@ -205,7 +205,7 @@ def test_run_reports_failure_with_its_status(ctx, ex):
         stderr="zfs-sync-run: media: stage 'zfs receive' failed\n",
         status=1,
     )
-    assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
+    assert drive(ENTER + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
     assert (
         "media ended with exit status 1 (its messages are above; the log: zfs-sync-wizard logs media)"
         in output(ctx)

@@ -15,7 +15,7 @@ from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, custom, drive, output, scr
 from .test_create import ENTER_THROUGH
 
 BEFORE_HOST = ENTER + "media" + ENTER + ENTER
-AFTER_CHECK = ENTER * 9  # destination dataset, options, snapshots, retention x2 ... install in crontab
+AFTER_CHECK = ENTER * 10  # destination dataset, options, snapshots, retention x2 ... commands? save, install
 
 
 def attempts(*results):
@@ -211,7 +211,7 @@ def test_destination_with_snapshots_of_this_source_is_a_resumed_setup(ctx, ex):
     assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
     shown = output(ctx)
     assert "already holds 1 snapshot(s) of this source (newest common: @s1): a resumed setup" in shown
-    assert "the next run sends only what changed since @s1" in shown
+    assert "Next run: continues from @s1, sending only what changed since." in shown
 
 
 @pytest.mark.timeout(20)

@@ -12,7 +12,7 @@ from ..errors import ConfigError, ExitCode, UsageError
 from ..jobs import job as jobmod
 from ..jobs import names, paths, store
 from ..sanoid import config as sanoid
-from . import draft, manage, preview, questions, schedule
+from . import draft, manage, preview, questions, schedule, summary
 from .context import Context
 
 
@@ -110,9 +110,12 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
         ui.block(preview.diff(old_text, text, str(path)))
         if "#" in old_text:
             ui.warn("comments in the file are not kept when the wizard rewrites it")
-    hint = questions.estimate(s)
-    if hint:
-        ui.note(f"size: {hint}")
+    count, size, resumed = questions.facts(s)
+    runs, capped = schedule.year_of_runs(job.schedule, ctx.now())
+    words = summary.Facts(count, size, resumed, runs, capped, schedule.label(job.schedule))
+    ui.say("  what it does:")
+    for line in summary.describe(job, words):
+        ui.note(line)
     if not job.take_snapshots:
         src, dst, counts = job.source, job.destination, job.retention
         ui.note(f"sanoid.conf on {src.endpoint.label}, as answered (sanoid takes and prunes the snapshots):")
@@ -121,7 +124,7 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
         ui.block(sanoid.stanza(dst.dataset, job.recursive, counts["destination"], autosnap=False))
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
-    ui.block(plan)
+    preview.show(ui, plan)
     if not ok:
         ui.warn("the dry run found a problem (above): runs of this job fail until it is fixed")
     if not ui.confirm(f"Save {path}?", default=ok):

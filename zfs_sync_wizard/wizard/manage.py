@@ -68,7 +68,7 @@ def run(ctx: Context, name: str) -> int:
     ui.heading(f"Run {name}")
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
-    ui.block(plan)
+    preview.show(ui, plan)
     if not ok:
         ui.warn("the dry run found a problem (above)")
     if not ui.confirm("Run it now?", default=ok):

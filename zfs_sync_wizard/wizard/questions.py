@@ -169,15 +169,14 @@ def _sanoid_managed(s: Answers) -> bool:
     return any(d.name == name and d.sanoid for d in s.source_datasets)
 
 
-def estimate(s: Answers) -> str | None:
-    """What the first run sends, from the sizes ZFS reported."""
-    if s.target_state is None or not s.source_datasets:
-        return None
+def facts(s: Answers) -> tuple[int, int | None, str | None]:
+    """(datasets sent, their referenced bytes or None, the newest common snapshot of a resumed setup)."""
     name, recursive = s.values["source"]["dataset"], s.values["source"]["recursive"]
-    if s.target_state.kind == target.RESUMED:
-        return f"the next run sends only what changed since @{s.target_state.latest_common}"
     chosen = [d for d in s.source_datasets if d.name == name]
     if recursive:
         chosen += datasets.children(s.source_datasets, name)
-    total = sum(d.referenced for d in chosen)
-    return f"the first run sends everything: about {datasets.size(total)} (referenced size), later runs only changes"
+    size = sum(d.referenced for d in chosen) if chosen else None
+    resumed = (
+        s.target_state.latest_common if s.target_state and s.target_state.kind == target.RESUMED else None
+    )
+    return max(len(chosen), 1), size, resumed

@@ -33,6 +33,21 @@ def next_runs(expression: str, now: datetime, count: int = 3) -> list[datetime]:
     return [it.get_next(datetime) for _ in range(count)]
 
 
+def year_of_runs(expression: str | None, now: datetime, cap: int = 20000) -> tuple[list[int], bool]:
+    """Epoch seconds of the runs in the year after `now` (at most `cap`; True when capped)."""
+    if not expression:
+        return [], False
+    end = now.timestamp() + 365 * 24 * 3600
+    it = croniter(expression, now)
+    runs: list[int] = []
+    while len(runs) < cap:
+        moment = it.get_next(float)
+        if moment > end:
+            return runs, False
+        runs.append(int(moment))
+    return runs, True
+
+
 def in_words(moment: datetime, now: datetime) -> str:
     """'in 23 hours', 'in 2 days', '3 hours ago': runs a day apart never read the same."""
     seconds = (moment - now).total_seconds()
