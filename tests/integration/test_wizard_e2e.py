@@ -46,6 +46,10 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
     assert result.returncode == 0, shown + result.stderr
     assert f"ok: logged in to root@{dst.address}; found mbuffer, zfs, zstd" in shown
     assert f"ok: root@{dst.address}:backup/tank/media does not exist yet" in shown
+    assert (
+        f"Sends localhost:tank/media to root@{dst.address}:backup/tank/media: one stream, each run." in shown
+    )
+    assert "After a year of runs on the schedule nightly at 02:00 (0 2 * * *): 24 of the runner's" in shown
     assert "tank/media -> backup/tank/media: full @zsw_media_" in shown  # the runner's real dry run
     assert "zfs send tank/media@zsw_media_" in shown
     assert "ok: saved " in shown and "installed in your crontab" in shown
@@ -158,7 +162,8 @@ def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_pa
     assert unchanged.returncode == 0 and "No changes: the job file stays as it is." in unchanged.stdout
     assert path.read_text() == before
 
-    edited = wizard(src, tmp_path, ENTER * 11 + DOWN + ENTER + ENTER + "n", "edit", "media")  # hourly; save
+    keys = ENTER * 11 + DOWN + ENTER + ENTER + ENTER + "n"  # hourly; no commands; save; not installed
+    edited = wizard(src, tmp_path, keys, "edit", "media")
     assert edited.returncode == 0, edited.stdout + edited.stderr
     assert "-schedule: 0 2 * * *" in edited.stdout and "+schedule: 0 * * * *" in edited.stdout
     run = src.run(

@@ -111,5 +111,6 @@ AFTER_CHECK = (
     + ENTER  # retention on the destination: the schema's defaults
     + ENTER  # name: media
     + ENTER  # nightly
+    + "y"  # show the exact commands
     + ENTER  # save
 )
