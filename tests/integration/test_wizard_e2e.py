@@ -8,6 +8,7 @@ is never touched (checked after each test).
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
@@ -178,4 +179,19 @@ def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_pa
         check=False,
     )
     ok(run)
+    assert_same(src, "tank/media", dst, "backup/tank/media")
+
+
+def test_run_now_shows_the_transfer_on_the_terminal_as_it_happens(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
+    ran = wizard(src, tmp_path, ENTER + ENTER, "run", "media", terminal=True)  # no commands; run it
+    shown = ran.stdout.replace("\r\n", "\n")
+    assert ran.returncode == 0, shown
+    assert "its progress and any failure show below as they happen" in shown
+    # the runner's own progress line, drawn because its stderr is this terminal (not captured)
+    # (zfs-fuse makes no size estimate: bytes and rate, no percentage)
+    assert re.search(r"\rtank/media: [0-9.]+ KiB sent, [0-9.]+ [KM]iB/s", shown), shown
+    assert "ok: media finished" in shown and "media: last run " in shown  # then its status line
     assert_same(src, "tank/media", dst, "backup/tank/media")
