@@ -2,10 +2,10 @@
 
 Every prompt goes through `unsafe_ask()`; Ctrl-C and Ctrl-D (or the end of
 input) raise `Cancelled`, which the CLI turns into exit status 130 before
-anything is written.  An answer that fails its check is explained on its
-Every text answer is checked as it is typed: on Enter, an answer its check
-refuses stays in place with the reason below it ("minute 61 is out of range
-0-59"), to be corrected.  A menu's answered line shows the short answer,
+anything is written.  Every text answer is checked in place: on Enter, an
+answer its check refuses stays on the line with the reason below it
+("minute 61 is out of range 0-59"), to be corrected; `UI.refused` keeps
+each reason given, in order.  A menu's answered line shows the short answer,
 never the hint text of the choice.  Plain text only: usable over any SSH
 session.
 """
