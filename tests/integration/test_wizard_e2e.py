@@ -195,3 +195,20 @@ def test_run_now_shows_the_transfer_on_the_terminal_as_it_happens(hosts, tmp_pat
     assert re.search(r"\rtank/media: [0-9.]+ KiB sent, [0-9.]+ [KM]iB/s", shown), shown
     assert "ok: media finished" in shown and "media: last run " in shown  # then its status line
     assert_same(src, "tank/media", dst, "backup/tank/media")
+
+
+def test_run_now_shows_a_failure_with_its_stage_and_host_when_it_happens(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
+    dst.run(["zfs", "create", "-o", "quota=128K", "backup/tank"])  # the 300K stream cannot fit under it
+    ran = wizard(src, tmp_path, ENTER + ENTER, "run", "media", terminal=True)
+    shown = ran.stdout.replace("\r\n", "\n")
+    assert ran.returncode == 1, shown
+    # the runner, as it failed: the stage and its host, right under the progress line
+    failed = f"\nfailed: tank/media -> backup/tank/media: stage 'zfs receive' failed on root@{dst.address} (exit 1)"
+    live = shown.index(failed)
+    assert "\rtank/media: " in shown[:live] and "cannot receive new filesystem stream: out of space" in shown
+    assert live < shown.index(
+        "ended with exit status 1 (its messages are above; the log: zfs-sync-wizard logs media)"
+    )
