@@ -8,6 +8,7 @@ is never touched (checked after each test).
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
@@ -46,6 +47,10 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
     assert result.returncode == 0, shown + result.stderr
     assert f"ok: logged in to root@{dst.address}; found mbuffer, zfs, zstd" in shown
     assert f"ok: root@{dst.address}:backup/tank/media does not exist yet" in shown
+    assert (
+        f"Sends localhost:tank/media to root@{dst.address}:backup/tank/media: one stream, each run." in shown
+    )
+    assert "After a year of runs on the schedule nightly at 02:00 (0 2 * * *): 24 of the runner's" in shown
     assert "tank/media -> backup/tank/media: full @zsw_media_" in shown  # the runner's real dry run
     assert "zfs send tank/media@zsw_media_" in shown
     assert "ok: saved " in shown and "installed in your crontab" in shown
@@ -158,7 +163,8 @@ def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_pa
     assert unchanged.returncode == 0 and "No changes: the job file stays as it is." in unchanged.stdout
     assert path.read_text() == before
 
-    edited = wizard(src, tmp_path, ENTER * 11 + DOWN + ENTER + ENTER + "n", "edit", "media")  # hourly; save
+    keys = ENTER * 11 + DOWN + ENTER + ENTER + ENTER + "n"  # hourly; no commands; save; not installed
+    edited = wizard(src, tmp_path, keys, "edit", "media")
     assert edited.returncode == 0, edited.stdout + edited.stderr
     assert "-schedule: 0 2 * * *" in edited.stdout and "+schedule: 0 * * * *" in edited.stdout
     run = src.run(
@@ -174,3 +180,35 @@ def test_edit_on_real_hosts_shows_the_diff_and_keeps_the_job_valid(hosts, tmp_pa
     )
     ok(run)
     assert_same(src, "tank/media", dst, "backup/tank/media")
+
+
+def test_run_now_shows_the_transfer_on_the_terminal_as_it_happens(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
+    ran = wizard(src, tmp_path, ENTER + ENTER, "run", "media", terminal=True)  # no commands; run it
+    shown = ran.stdout.replace("\r\n", "\n")
+    assert ran.returncode == 0, shown
+    assert "its progress and any failure show below as they happen" in shown
+    # the runner's own progress line, drawn because its stderr is this terminal (not captured)
+    # (zfs-fuse makes no size estimate: bytes and rate, no percentage)
+    assert re.search(r"\rtank/media: [0-9.]+ KiB sent, [0-9.]+ [KM]iB/s", shown), shown
+    assert "ok: media finished" in shown and "media: last run " in shown  # then its status line
+    assert_same(src, "tank/media", dst, "backup/tank/media")
+
+
+def test_run_now_shows_a_failure_with_its_stage_and_host_when_it_happens(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    make_source(src)
+    assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
+    dst.run(["zfs", "create", "-o", "quota=128K", "backup/tank"])  # the 300K stream cannot fit under it
+    ran = wizard(src, tmp_path, ENTER + ENTER, "run", "media", terminal=True)
+    shown = ran.stdout.replace("\r\n", "\n")
+    assert ran.returncode == 1, shown
+    # the runner, as it failed: the stage and its host, right under the progress line
+    failed = f"\nfailed: tank/media -> backup/tank/media: stage 'zfs receive' failed on root@{dst.address} (exit 1)"
+    live = shown.index(failed)
+    assert "\rtank/media: " in shown[:live] and "cannot receive new filesystem stream: out of space" in shown
+    assert live < shown.index(
+        "ended with exit status 1 (its messages are above; the log: zfs-sync-wizard logs media)"
+    )

@@ -10,16 +10,19 @@ prompt_toolkit pipe input and runs the wizard against it.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from zfs_sync_wizard.errors import CommandFailed
+from zfs_sync_wizard.jobs.endpoint import Endpoint
 from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.wizard.context import Context
 from zfs_sync_wizard.wizard.prompts import UI
@@ -56,6 +59,9 @@ LISTING = "\n".join(
 SOURCE_SNAPS = "tank/media\tguid\t11\ntank/media@s1\tguid\t101\ntank/media@s1\tcreatetxg\t5\n"
 
 
+RESOLVING = {"backup01", "fileserver", "192.0.2.10"}  # names the fake resolver knows
+
+
 @dataclass
 class Rule:
     needle: str
@@ -75,6 +81,8 @@ class FakeExecutor:
         self.rules: list[Rule] = []
         self.crontab: str | None = None  # None: the user has no crontab yet
         self.inputs: list[tuple[str, str]] = []  # (host, stdin) of commands given one
+        self.attached_calls: list[str] = []
+        self.terminal = io.StringIO()  # what attached commands printed on the terminal
 
     def on(
         self,
@@ -95,6 +103,13 @@ class FakeExecutor:
         if input is not None:
             self.inputs.append((endpoint.label, input))
         return self._answer(endpoint, " ".join(argv), list(argv), changes, check)
+
+    def attached(self, argv):
+        """A command run on the terminal: what it printed goes to the UI's stream; its status."""
+        result = self._answer(Endpoint(), " ".join(argv), list(argv), True, False)
+        self.attached_calls.append(" ".join(argv))
+        self.terminal.write(result.stdout + result.stderr)
+        return result.status
 
     def shell(self, endpoint, script, *, check=True):
         return self._answer(endpoint, script, None, False, check)
@@ -161,6 +176,7 @@ def make_context(tmp_path: Path, ex: FakeExecutor, plan=lambda job: PLAN) -> Con
         now=lambda: NOW,
         preview_plan=plan,
         run_program=["/opt/zsw/bin/zfs-sync-run"],
+        lookup=lambda host: None if host in RESOLVING else "Name or service not known",
     )
 
 
@@ -168,9 +184,31 @@ def output(ctx: Context) -> str:
     return ctx.ui._stream.getvalue()
 
 
+def custom(*counts: int) -> str:
+    """Keys that choose "custom" in a retention menu (the last entry), then type each count
+    (hourly, daily, weekly, monthly, yearly: a yearly count not given is 0)."""
+    counts = counts + (0,) * (5 - len(counts))
+    return UP + ENTER + "".join(CLEAR + str(n) + ENTER for n in counts)
+
+
+class _Terminal(io.StringIO):
+    encoding = "utf-8"
+
+
+SCREEN = _Terminal()  # what the prompts drew, escape sequences and all, since the last drive()
+
+
+def screen() -> str:
+    """The prompts' text as drawn on a terminal (validation messages, menus), escape codes removed."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB0]|\r", "", SCREEN.getvalue())
+
+
 def drive(keys: str, call):
-    """Run `call()` with `keys` typed ahead into every prompt it opens."""
-    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+    """Run `call()` with `keys` typed ahead into every prompt it opens, drawn on a 200x50 terminal."""
+    SCREEN.seek(0)
+    SCREEN.truncate()
+    output = Vt100_Output(SCREEN, lambda: Size(rows=50, columns=200))
+    with create_pipe_input() as inp, create_app_session(input=inp, output=output):
         inp.send_text(keys)
         return call()
 

@@ -12,6 +12,7 @@ wizard printed is the process's stdout.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -48,11 +49,16 @@ for title, _ in datasets.titles(datasets.list_datasets(Executor(), endpoint)):
 """
 
 
-def wizard(host, base: Path, keys: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    """Run `zfs-sync-wizard ARGS` on `host` with config and state under `base`."""
+def wizard(
+    host, base: Path, keys: str, *args: str, timeout: float = 90, terminal: bool = False
+) -> subprocess.CompletedProcess:
+    """Run `zfs-sync-wizard ARGS` on `host` with config and state under `base`; with `terminal`,
+    its stdout and stderr are a pseudo-terminal (script(1)), whose transcript is the stdout."""
     dirs = ["--config-dir", str(base / "config"), "--state-dir", str(base / "state")]
     product = installed.product()
     argv = [product.python, "-c", DRIVER, product.program("zfs-sync-wizard"), json.dumps(keys), *dirs, *args]
+    if terminal:
+        argv = ["script", "-qec", shlex.join(argv), "/dev/null"]
     return host.run(argv, check=False, timeout=timeout, cwd="/")
 
 
@@ -111,5 +117,6 @@ AFTER_CHECK = (
     + ENTER  # retention on the destination: the schema's defaults
     + ENTER  # name: media
     + ENTER  # nightly
+    + "y"  # show the exact commands
     + ENTER  # save
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -13,12 +14,12 @@ from zfs_sync_wizard.errors import ExitCode
 from zfs_sync_wizard.jobs import job
 from zfs_sync_wizard.schedule import cron
 
-from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output
+from .conftest import CLEAR, CTRL_C, CTRL_D, DOWN, ENTER, UP, drive, output, screen
 
 # push to backup01, tank/media recursive, defaults for everything else
 DEFAULT_RETENTION = {  # the schema's, written when Enter answers both retention questions
-    "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
-    "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+    "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0, "yearly": 0},
+    "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12, "yearly": 0},
 }
 ENTER_THROUGH = (
     ENTER  # push
@@ -36,6 +37,7 @@ ENTER_THROUGH = (
     + ENTER  # retention on the destination: the schema's defaults
     + ENTER  # job name: suggested
     + ENTER  # nightly
+    + "y"  # show the exact commands
     + ENTER  # save
     + ENTER  # install in crontab
 )
@@ -69,8 +71,8 @@ def test_enter_through_defaults_writes_a_valid_job_and_schedules_it(ctx, ex):
     assert "[backup/tank/media]\n" in written["root@backup01"]
     assert "ok: logged in to root@backup01; found mbuffer, zfs, zstd" in shown
     assert "backup01:backup/tank/media does not exist yet" in shown
-    assert "Tue 2024-05-07 21:00" not in shown
-    assert "Wed 2024-05-08 02:00 (in 5 hours)" in shown
+    assert "today 21:00" not in shown
+    assert "tomorrow 02:00, in 5 hours" in shown
     assert "about 2.0 MiB" in shown  # referenced of tank/media and tank/media/photos
     assert "zfs send tank/media@x" in shown  # the dry-run plan
     line = cron.entries(ex.crontab)["media"]
@@ -97,83 +99,73 @@ def test_written_file_spells_out_every_setting(ctx):
     ]
     assert data["retention"] == DEFAULT_RETENTION
     assert data["notify"]["when"] == ["failure", "recovery"] and data["notify"]["mail"] == []
-    assert data["source"] == {"dataset": "tank/media", "recursive": True}
+    assert data["source"] == {"dataset": "tank/media", "recursive": True, "exclude": []}
     assert data["transfer"]["compression"] == "auto" and data["transfer"]["buffer"] == "128M"
 
 
 @pytest.mark.timeout(20)
 def test_invalid_answers_are_explained_and_asked_again(ctx):
+    def refused_then(*answers: str) -> str:
+        """Each answer typed over the last one; all but the last are refused in place."""
+        return "".join(CLEAR + a + ENTER for a in answers)
+
     keys = (
         ENTER
         + "media"
         + ENTER
         + ENTER
-        + "bad host!"
+        + refused_then("bad host!", "nowhere", "root@backup01")
+        + refused_then("99999", "22")  # port
         + ENTER
-        + "root@backup01"
-        + ENTER
-        + CLEAR
-        + "99999"
-        + ENTER
-        + ENTER  # port: refused, then the default 22
-        + ENTER
-        + CLEAR
-        + "backup/x@y"
-        + ENTER
-        + ENTER  # destination: refused, then the suggestion
+        + refused_then("backup/x@y", "backup/x*y", "backup/tank/media")  # destination
         + ENTER
         + UP
         + ENTER  # the runner's own snapshots
-        + CLEAR
-        + "x"
+        + refused_then("x", "3")  # keep
+        + UP
+        + ENTER  # custom retention on the source
+        + refused_then("24 7", "48")
         + ENTER
-        + CLEAR
-        + "3"
-        + ENTER  # keep
-        + CLEAR
-        + "24 7"
         + ENTER
-        + CLEAR
-        + "48 7 4 0"
-        + ENTER  # retention on the source: refused, then 48 hourly
-        + CLEAR
-        + "0 30 8 99999"
         + ENTER
-        + ENTER  # retention on the destination: refused, then the default
-        + CLEAR
-        + "bad name"
-        + ENTER
-        + CLEAR
-        + "media-nightly"
-        + ENTER
+        + ENTER  # daily, weekly, monthly, yearly: as they were
+        + UP
+        + ENTER  # custom retention on the destination
+        + ENTER * 3
+        + refused_then("99999", "12")  # monthly
+        + ENTER  # yearly
+        + refused_then("bad name", "media-nightly")
         + DOWN * 3
         + ENTER  # a cron expression of my own
-        + "* * *"
-        + ENTER
-        + CLEAR
-        + "30 1 * * 1-5"
-        + ENTER
+        + refused_then("* * *", "61 * * * *", "0 2 * 13 *", "30 1 * * mon-fri")
         + ENTER  # use this schedule
+        + ENTER  # no commands
         + ENTER
         + ENTER
     )
     code = drive(keys, lambda: cli.dispatch(ctx, "create"))
-    shown = output(ctx)
+    shown, refused = output(ctx), "\n".join(ctx.ui.refused)
     assert code == 0, shown
-    for message in (
+    for message in (  # each shown under the answer as soon as Enter is pressed
         "invalid: 'bad host!' is not a host name, IPv4 or IPv6 address, optionally user@ in front",
+        "invalid: the host name nowhere does not resolve (Name or service not known): check the spelling",
         "invalid: expected a port number from 1 to 65535",
         "invalid: 'backup/x@y' names a snapshot or bookmark",
-        "invalid: expected a whole number from 0 to 10000",
+        "invalid: 'backup/x*y' is not a ZFS dataset name: the character '*' in 'x*y' is not allowed",
+        "invalid: 'x' is not a whole number from 0 to 10000",
+        "invalid: '24 7' is not a whole number from 0 to 10000",
+        "invalid: '99999' is not a whole number from 0 to 10000",
         "invalid: 'bad name' is not a job name",
-        "invalid: expected five fields: minute hour day-of-month month day-of-week",
-        "invalid: expected four whole numbers: hourly daily weekly monthly, e.g. '24 7 4 0'",
+        "invalid: expected five fields: minute hour day-of-month month day-of-week, got 3",
+        "invalid: minute 61 is out of range 0-59",
+        "invalid: month 13 is out of range 1-12",
     ):
-        assert message in shown
-    assert shown.count("invalid: expected a whole number from 0 to 10000") == 2  # keep, then monthly 99999
-    assert "Wed 2024-05-08 01:30 (in 4 hours)" in shown and "Fri 2024-05-10 01:30 (in 2 days)" in shown
+        assert message in refused, message
+    assert "Checking ssh to root@nowhere" not in shown  # the name was refused before any ssh
+    assert "invalid:" not in shown  # nothing refused was printed below the prompts
+    assert "tomorrow 01:30, in 4 hours" in shown and "Fri 10 May 01:30, in 2 days" in shown
     loaded = job.load_job(ctx.config_dir / "jobs" / "media-nightly.yaml")
-    assert (loaded.take_snapshots, loaded.keep, loaded.schedule) == (True, 3, "30 1 * * 1-5")
+    assert (loaded.take_snapshots, loaded.keep, loaded.schedule) == (True, 3, "30 1 * * mon-fri")
     assert loaded.retention == {**DEFAULT_RETENTION, "source": {**DEFAULT_RETENTION["source"], "hourly": 48}}
     assert "changes to sanoid.conf" not in shown  # the runner's own snapshots: no sanoid.conf to show
 
@@ -255,3 +247,44 @@ def test_create_refuses_an_existing_name(ctx, capsys):
         "a job named 'media' exists already (change it with: zfs-sync-wizard edit media)"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.timeout(20)
+def test_a_filter_that_matches_no_dataset_says_so_and_lets_the_person_retype(ctx):
+    backspace = "\x7f"
+    keys = ENTER + "zzz" + ENTER + backspace * 3 + "photos" + ENTER + CTRL_C
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == ExitCode.INTERRUPTED
+    assert ctx.ui.refused == ["no dataset matches 'zzz': Backspace to retype"]  # Enter chose nothing
+    drawn = screen()
+    assert "? Source dataset tank/media/photos" in drawn  # the retyped filter's match, not the pool root
+    assert "? Source dataset tank " not in drawn
+
+
+@pytest.mark.timeout(20)
+def test_answered_lines_show_the_answer_not_the_hint(ctx):
+    drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create"))
+    drawn = screen()
+    for line in (
+        "? Where does the data go? push",
+        "? Source dataset tank/media",  # not its size and snapshot columns
+        "? SSH key ssh's default",
+        "? Which snapshots should be replicated? sanoid's",
+        "? Snapshots to keep on the source default for the source: 24 hourly, 7 daily, 4 weekly",
+        "? Destination dataset backup/tank/media",  # not "(created by the first run)"
+    ):
+        assert re.search(re.escape(line) + r"(\?|\n)", drawn), line  # the line ends with its answer
+
+
+@pytest.mark.timeout(20)
+def test_preview_says_what_the_job_does_and_keeps_the_commands_one_keypress_away(ctx):
+    keys = ENTER_THROUGH.replace("y", ENTER)  # do not show the exact commands
+    assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert (
+        "Sends localhost:tank/media and its 1 child dataset to root@backup01:backup/tank/media: "
+        "2 streams, one per dataset, each run." in shown
+    )
+    assert "First run: sends everything, about 2.0 MiB (the datasets' referenced size)" in shown
+    assert "sanoid keeps on the source: 24 hourly, 7 daily, 4 weekly." in shown
+    assert "job media: localhost:tank/media -> root@backup01:backup/tank/media" in shown  # the dry run's plan
+    assert "zfs send tank/media@x" not in shown  # its commands: only when asked for

@@ -12,7 +12,7 @@ from zfs_sync_wizard.jobs import job
 from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.schedule import cron
 
-from .conftest import CLEAR, DOWN, ENTER, NOW, UP, drive, output
+from .conftest import CLEAR, DOWN, ENTER, NOW, UP, custom, drive, output
 from .test_create import ENTER_THROUGH
 
 FOREIGN = "MAILTO=me@example.org\n# my backups\n15 4 * * * /usr/local/bin/mine\n"
@@ -56,7 +56,7 @@ def test_edit_of_a_file_written_before_retention_existed_changes_nothing(ctx):
 @pytest.mark.timeout(20)
 def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
     path = make_job(ctx)
-    keys = ENTER * 10 + CLEAR + "0 60 8 24" + ENTER + ENTER + ENTER + "n"  # destination; schedule; save
+    keys = ENTER * 10 + custom(0, 60, 8, 24) + ENTER * 3 + "n"  # schedule; no commands; save; not installed
     assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0, output(ctx)
     shown = output(ctx)
     assert "    -    daily: 30\n    +    daily: 60" in shown
@@ -65,6 +65,7 @@ def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
         "daily": 60,
         "weekly": 8,
         "monthly": 24,
+        "yearly": 0,
     }
     assert "+\tdaily = 60\n    +\tweekly = 8\n    +\tmonthly = 24" in shown  # the destination's sanoid.conf
 
@@ -73,7 +74,7 @@ def test_edit_changes_retention_and_shows_it_in_the_diff(ctx):
 def test_edit_shows_a_diff_then_saves_and_reschedules(ctx, ex):
     path = make_job(ctx)
     ex.crontab = FOREIGN + ex.crontab
-    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER  # hourly; save; install
+    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER + ENTER  # hourly; no commands; save; install
     assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0
     shown = output(ctx)
     assert f"--- {path} (now)" in shown and f"+++ {path} (new)" in shown
@@ -96,7 +97,7 @@ def test_edit_of_a_broken_file_says_so(ctx, capsys):
 def test_edit_keeps_keys_it_does_not_ask_about(ctx):
     path = make_job(ctx)
     path.write_text(path.read_text().replace("rollback: false", "rollback: true"))
-    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + "n"
+    keys = EDIT_THROUGH + DOWN + ENTER + ENTER + ENTER + "n"  # hourly; no commands; save; not installed
     assert drive(keys, lambda: cli.dispatch(ctx, "edit", "media")) == 0
     assert job.load_job(path).rollback is True
 
@@ -108,7 +109,7 @@ def test_schedule_and_unschedule_touch_only_our_line(ctx, ex):
     keys = DOWN * 2 + ENTER  # weekly
     assert drive(keys, lambda: cli.dispatch(ctx, "schedule", "media")) == 0
     shown = output(ctx)
-    assert "Sun 2024-05-12 03:00 (in 4 days)" in shown
+    assert "Sun 12 May 03:00, in 4 days" in shown
     line = cron.entries(ex.crontab)["media"]
     assert ex.crontab.startswith(FOREIGN) and line.schedule == "0 3 * * 0"
     assert job.load_job(ctx.config_dir / "jobs" / "media.yaml").schedule == "0 3 * * 0"
@@ -139,7 +140,7 @@ def test_schedule_with_a_custom_expression(ctx, ex):
     make_job(ctx)
     keys = DOWN * 3 + ENTER + CLEAR + "*/15 * * * *" + ENTER + ENTER
     assert drive(keys, lambda: cli.dispatch(ctx, "schedule", "media")) == 0
-    assert "Tue 2024-05-07 21:15 (in 15 minutes)" in output(ctx)
+    assert "today 21:15, in 15 minutes" in output(ctx)
     assert cron.entries(ex.crontab)["media"].schedule == "*/15 * * * *"
 
 
@@ -200,10 +201,11 @@ def test_logs_shows_the_last_run_and_the_log_tail(ctx):
 def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
     make_job(ctx)
     ex.on("/opt/zsw/bin/zfs-sync-run --config-dir", "", "", 0)
-    assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0
+    assert drive("y" + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0  # show the commands; run
     shown = output(ctx)
     assert "zfs send tank/media@x" in shown and "ok: media finished" in shown
-    assert f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir} media" in ex.commands()
+    # run on the terminal, not captured: pv's progress line shows as the data goes
+    assert ex.attached_calls == [f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir} media"]
 
 
 @pytest.mark.timeout(20)
@@ -214,8 +216,12 @@ def test_run_reports_failure_with_its_status(ctx, ex):
         stderr="zfs-sync-run: media: stage 'zfs receive' failed\n",
         status=1,
     )
-    assert drive(ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
-    assert "media ended with exit status 1:" in output(ctx)
+    assert drive(ENTER + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 1
+    assert (
+        "media ended with exit status 1 (its messages are above; the log: zfs-sync-wizard logs media)"
+        in output(ctx)
+    )
+    assert ex.terminal.getvalue() == "zfs-sync-run: media: stage 'zfs receive' failed\n"
 
 
 @pytest.mark.timeout(20)

@@ -15,18 +15,86 @@ from .conftest import NOW
 
 
 @pytest.mark.parametrize(
-    "expression, first, words",
+    "expression, first",
     [
-        ("0 2 * * *", "Wed 2024-05-08 02:00", "in 5 hours"),
-        ("0 * * * *", "Tue 2024-05-07 22:00", "in an hour"),
-        ("0 3 * * 0", "Sun 2024-05-12 03:00", "in 4 days"),
-        ("@daily", "Wed 2024-05-08 00:00", "in 3 hours"),
+        ("0 2 * * *", "tomorrow 02:00, in 5 hours"),
+        ("0 * * * *", "today 22:00, in 1 hour"),
+        ("0 3 * * 0", "Sun 12 May 03:00, in 4 days"),
+        ("@daily", "tomorrow 00:00, in 3 hours"),
+        ("*/10 * * * *", "today 21:10, in 10 minutes"),
     ],
 )
-def test_next_runs_in_local_time_and_words(expression, first, words):
+def test_next_runs_in_local_time_and_words(expression, first):
     runs = schedule.next_runs(expression, NOW)
     assert len(runs) == 3 and runs[0] < runs[1] < runs[2]
-    assert schedule.when(runs[0], NOW) == f"{first} ({words})"
+    assert schedule.when(runs[0], NOW) == first
+
+
+TZ = NOW.tzinfo
+
+
+@pytest.mark.parametrize(
+    "moment, now, text",
+    [
+        # the issue's own examples: Tue 1 Dec 2026
+        (
+            datetime(2026, 12, 2, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "tomorrow 02:00, in 23 hours",
+        ),
+        (
+            datetime(2026, 12, 3, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "Thu 3 Dec 02:00, in 2 days",
+        ),
+        (
+            datetime(2026, 12, 1, 14, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "today 14:00, in 3 hours",
+        ),
+        # runs a day apart never read the same
+        (
+            datetime(2026, 12, 2, 14, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "tomorrow 14:00, in 1 day",
+        ),
+        (
+            datetime(2026, 12, 3, 14, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "Thu 3 Dec 14:00, in 2 days",
+        ),
+        # minutes where they matter, seconds rounded away
+        (
+            datetime(2026, 12, 1, 12, 30, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "today 12:30, in 1 hour 30 minutes",
+        ),
+        (
+            datetime(2026, 12, 1, 11, 1, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, 20, tzinfo=TZ),
+            "today 11:01, in 1 minute",
+        ),
+        (
+            datetime(2026, 12, 1, 11, 0, 10, tzinfo=TZ),
+            datetime(2026, 12, 1, 11, 0, tzinfo=TZ),
+            "today 11:00, now",
+        ),
+        # another year says so
+        (
+            datetime(2027, 1, 1, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "Fri 1 Jan 2027 02:00, in 31 days",
+        ),
+        # the past
+        (
+            datetime(2026, 11, 30, 2, 0, tzinfo=TZ),
+            datetime(2026, 12, 1, 3, 0, tzinfo=TZ),
+            "yesterday 02:00, 1 day ago",
+        ),
+    ],
+)
+def test_when_is_phrased_exactly(moment, now, text):
+    assert schedule.when(moment, now) == text
 
 
 def test_in_words_for_the_past():
@@ -38,8 +106,8 @@ def test_in_words_for_the_past():
     [
         ("* * *", "expected five fields"),
         ("0 0 2 * * *", "expected five fields"),
-        ("61 * * * *", "cron expression"),
-        ("0 25 * * *", "cron expression"),
+        ("61 * * * *", "minute 61 is out of range 0-59"),
+        ("0 25 * * *", "hour 25 is out of range 0-23"),
     ],
 )
 def test_schedule_check_refuses(answer, problem):
@@ -62,12 +130,18 @@ def test_finalize_new_job_spells_out_settings_but_not_empty_ones():
         "port": 22,
         "readonly": True,
         "rollback": False,
+        "prune": True,
+        "properties": {"set": {}, "exclude": ["sharenfs", "sharesmb"]},
     }
-    assert mapping["source"] == {"dataset": "tank/a", "recursive": False}  # local: no host, port or key
+    assert mapping["source"] == {
+        "dataset": "tank/a",
+        "recursive": False,
+        "exclude": [],
+    }  # local: no host, port or key
     assert "bandwidth_limit" not in mapping["transfer"] and "schedule" not in mapping
     assert mapping["retention"] == {
-        "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0},
-        "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12},
+        "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0, "yearly": 0},
+        "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12, "yearly": 0},
     }
 
 
@@ -106,7 +180,7 @@ def test_finalize_never_writes_keys_the_schema_lacks():
     mapping = draft.finalize(values, {}, {}, full=True)
     assert draft.supported("retention") or "retention" not in mapping
     assert draft.supported("transfer", "raw") or "raw" not in mapping["transfer"]
-    values["retention"]["source"]["yearly"] = 3  # not in the schema
+    values["retention"]["source"]["decadely"] = 3  # not in the schema
     values["archive"] = {"keep": 1}
     mapping = draft.finalize(values, {}, {}, full=True)
     assert mapping["retention"]["source"] == {"hourly": 1} and "archive" not in mapping
@@ -186,3 +260,36 @@ def test_now_is_aware():
     from zfs_sync_wizard.wizard.context import local_now
 
     assert local_now().tzinfo is not None and isinstance(local_now(), datetime)
+
+
+@pytest.mark.parametrize(
+    "counts, text",
+    [
+        ({"hourly": 0, "daily": 7, "weekly": 4, "monthly": 6, "yearly": 0}, "7 daily, 4 weekly, 6 monthly"),
+        ({"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0, "yearly": 0}, "24 hourly, 7 daily, 4 weekly"),
+        ({"hourly": 0, "daily": 0, "weekly": 0, "monthly": 0, "yearly": 0}, "none kept by period"),
+    ],
+)
+def test_counts_text(counts, text):
+    assert options.counts_text(counts) == text
+
+
+def test_retention_menu_default_first_presets_then_custom_without_repeats():
+    default = {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0, "yearly": 0}
+    titles = [c[0] for c in options.retention_choices(default, default, "source")]
+    assert titles == [
+        "default for the source: 24 hourly, 7 daily, 4 weekly",
+        "nightly backup: 7 daily, 4 weekly, 6 monthly",  # "hourly backup" is the default: not twice
+        "long archive: 30 daily, 8 weekly, 12 monthly, 5 yearly",
+        "by count only: none kept by period",
+        "custom: ask each count",
+    ]
+
+
+def test_retention_menu_offers_the_current_counts_of_an_edited_job():
+    current = {"hourly": 1, "daily": 2, "weekly": 3, "monthly": 4, "yearly": 0}
+    choices = options.retention_choices(
+        current, {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0, "yearly": 0}, "source"
+    )
+    assert ("as now: 1 hourly, 2 daily, 3 weekly, 4 monthly", options._key(current)) in choices
+    assert options._preset_key(current, choices) == options._key(current)

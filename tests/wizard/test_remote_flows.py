@@ -10,11 +10,11 @@ from zfs_sync_wizard.jobs import job, schema
 from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.wizard import draft
 
-from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, drive, output
+from .conftest import CLEAR, CTRL_C, DOWN, ENTER, UP, custom, drive, output, screen
 from .test_create import ENTER_THROUGH
 
 BEFORE_HOST = ENTER + "media" + ENTER + ENTER
-AFTER_CHECK = ENTER * 9  # destination dataset, options, snapshots, retention x2 ... install in crontab
+AFTER_CHECK = ENTER * 10  # destination dataset, options, snapshots, retention x2 ... commands? save, install
 
 
 def attempts(*results):
@@ -210,7 +210,7 @@ def test_destination_with_snapshots_of_this_source_is_a_resumed_setup(ctx, ex):
     assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
     shown = output(ctx)
     assert "already holds 1 snapshot(s) of this source (newest common: @s1): a resumed setup" in shown
-    assert "the next run sends only what changed since @s1" in shown
+    assert "Next run: continues from @s1, sending only what changed since." in shown
 
 
 @pytest.mark.timeout(20)
@@ -252,18 +252,15 @@ def test_retention_is_asked_and_written_once_the_schema_has_it(ctx):
         + ENTER * 4
         + ENTER
         + ENTER
-        + CLEAR
-        + "1 2 3 4"
-        + ENTER  # retention on the source
-        + CLEAR
-        + "0, 14, 4, 6"
-        + ENTER,  # retention on the destination (commas are fine)
+        + custom(1, 2, 3, 4)  # retention on the source: each count asked alone
+        + DOWN
+        + ENTER,  # retention on the destination: the "nightly backup" preset
     )
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
     path = ctx.config_dir / "jobs" / "media.yaml"
     answered = {
-        "source": {"hourly": 1, "daily": 2, "weekly": 3, "monthly": 4},
-        "destination": {"hourly": 0, "daily": 14, "weekly": 4, "monthly": 6},
+        "source": {"hourly": 1, "daily": 2, "weekly": 3, "monthly": 4, "yearly": 0},
+        "destination": {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 6, "yearly": 0},
     }
     assert yaml.safe_load(path.read_text())["retention"] == answered
     assert job.load_job(path).retention == answered
@@ -271,7 +268,7 @@ def test_retention_is_asked_and_written_once_the_schema_has_it(ctx):
     assert "changes to sanoid.conf on localhost (source):" in shown
     assert "+\thourly = 1\n    +\tdaily = 2\n    +\tweekly = 3\n    +\tmonthly = 4" in shown
     assert "changes to sanoid.conf on root@backup01 (destination):" in shown
-    assert "+[backup/tank/media]\n    +\trecursive = yes\n    +\thourly = 0\n    +\tdaily = 14" in shown
+    assert "+[backup/tank/media]\n    +\trecursive = yes\n    +\thourly = 0\n    +\tdaily = 7" in shown
 
 
 @pytest.mark.timeout(20)
@@ -284,18 +281,20 @@ def test_retention_of_the_runners_own_snapshots(ctx):
         + UP
         + ENTER  # the runner's own snapshots
         + ENTER  # keep 1
-        + CLEAR
-        + "48 14 8 2"
-        + ENTER
+        + custom(48, 14, 8, 2)
         + ENTER,
     )
     assert drive(keys, lambda: cli.dispatch(ctx, "create")) == 0, output(ctx)
     loaded = job.load_job(ctx.config_dir / "jobs" / "media.yaml")
     assert loaded.take_snapshots and loaded.keep == 1
     assert loaded.retention == {
-        "source": {"hourly": 48, "daily": 14, "weekly": 8, "monthly": 2},
+        "source": {"hourly": 48, "daily": 14, "weekly": 8, "monthly": 2, "yearly": 0},
         "destination": schema.schema_defaults()["retention"]["destination"],
     }
     shown = output(ctx)
-    assert "the runner keeps the newest of its own replication snapshots" in shown
+    assert "the runner also keeps the newest of its own replication snapshots" in shown
+    drawn = screen()
+    assert "? Snapshots to keep on the source custom" in drawn  # the answered line: the answer alone
+    assert "? Hourly snapshots to keep on the source 48" in drawn
+    assert "? Snapshots to keep on the destination default for the destination: 30 daily" in drawn
     assert "sanoid.conf" not in shown  # no sanoid.conf to show

@@ -47,12 +47,26 @@ def dataset(name: object) -> str:
     parts = name.split("/")
     for part in parts:
         if not part or not _COMPONENT.fullmatch(part) or part in (".", ".."):
-            raise ValueError(f"{name!r} is not {DATASET_RULE}")
+            raise ValueError(f"{name!r} is not a ZFS dataset name: {_why_not(part)}")
         if part != part.strip():
             raise ValueError(f"{name!r}: a part may not start or end with a space")
     if not _POOL_START.match(parts[0]) or parts[0] in _RESERVED_POOLS:
         raise ValueError(f"{name!r}: the pool name {parts[0]!r} must start with a letter and not be reserved")
     return name
+
+
+def _why_not(part: str) -> str:
+    """What is wrong with one '/'-separated part of a dataset name."""
+    if not part:
+        return "it has an empty part (a '/' at the start or end, or two in a row)"
+    if part in (".", ".."):
+        return f"a part may not be {part!r}"
+    bad = next(c for c in part if not _COMPONENT.fullmatch(c))
+    where = f" in {part!r}" if len(part) > 1 else ""
+    return (
+        f"the character {bad!r}{where} is not allowed "
+        "(each part is letters, digits and _ - . : or space, parts separated by /)"
+    )
 
 
 def is_inside(child: str, parent: str) -> bool:

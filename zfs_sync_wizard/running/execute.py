@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -250,24 +251,24 @@ class Executor:
         log.debug("pipeline done in %.1f s", took)
 
     def attached(self, argv: Sequence[str]) -> int:
-        """Run a local program on this terminal: its output and pv's bar appear as they come
-        (nothing captured); returns its exit status."""
-        log.debug("%s", quote(argv))
+        """Run a local command on this terminal, its output not captured (so a
+        progress bar is drawn as it goes); returns its exit status.
+
+        Ctrl-C goes to the command, which stops cleanly on it, and is not
+        raised here: the caller learns of it by the status.
+        """
+        log.debug("%s%s", _prompt(Endpoint()), quote(argv))
         cmd = _resolve(argv[0], "localhost")
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, _let_the_child_handle_it) if main else None
         try:
-            with open(os.devnull, "rb") as nothing:
-                done = cmd(
-                    *argv[1:],
-                    _in=nothing,
-                    _out=sys.stdout,
-                    _err=sys.stderr,
-                    _ok_code=range(256),
-                    _return_cmd=True,
-                    _env=_c_locale(),
-                )
-        except sh.SignalException as exc:
+            cmd(*argv[1:], _fg=True)
+            return 0
+        except sh.ErrorReturnCode as exc:  # also a SignalException: its status is -N
             return exc.exit_code
-        return done.exit_code
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
 
     def close(self) -> None:
         """End the ssh master connections this run opened."""
@@ -284,6 +285,10 @@ class Executor:
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _let_the_child_handle_it(signum, frame) -> None:
+    """While an attached command runs: a handler (reset to the default at exec, unlike SIG_IGN)."""
 
 
 def _die_with_runner() -> None:

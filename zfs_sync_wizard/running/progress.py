@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Callable
+import sys
+from typing import Callable, TextIO
 
 import humanize
 
@@ -76,9 +77,16 @@ class Counter:
 class Progress:
     """Whether a bar is drawn (a terminal), and how often the log hears of a transfer."""
 
-    def __init__(self, bar: bool = False, interval: float = 30):
+    def __init__(self, bar: bool = False, interval: float = 30, out: TextIO | None = None):
         self.bar = bar
         self.interval = interval
+        self.out = out or sys.stderr
+
+    def note(self, text: str) -> None:
+        """A failure or a retry, shown on the terminal when it happens (the run's summary repeats failures)."""
+        if self.bar:
+            self.out.write(f"{text}\n")
+            self.out.flush()
 
     @contextlib.contextmanager
     def stream(self, label: str, size: int | None = None):

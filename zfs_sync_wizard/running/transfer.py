@@ -86,9 +86,14 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
         raise
     except StageFailed as exc:
         space = _space(s, pair) if text.out_of_space(exc) else ""
-        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {text.stage_failure(exc, space)}")
+        _failed(s, f"{pair.source} -> {pair.destination}: {text.stage_failure(exc, space)}")
     except (CommandFailed, ZswError) as exc:
-        s.outcome.errors.append(f"{pair.source} -> {pair.destination}: {exc}")
+        _failed(s, f"{pair.source} -> {pair.destination}: {exc}")
+
+
+def _failed(s: RunState, error: str) -> None:
+    s.outcome.errors.append(error)
+    s.progress.note(f"failed: {error}")
 
 
 def _space(s: RunState, pair: Pair) -> str:
@@ -194,6 +199,7 @@ def stream(
             last_line = (exc.stderr.strip().splitlines() or [""])[-1]
             note = f"{source} -> {destination}: attempt {attempt + 1} failed, retrying in {delay} s: {exc.stage}: {last_line}"
             log.info("%s", note)
+            s.progress.note(note)
             s.outcome.retries.append(note)
             (s.opts.sleep or time.sleep)(delay)
             token = read_token(s, destination) if s.resumable else None

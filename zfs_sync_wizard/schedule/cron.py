@@ -207,3 +207,84 @@ def remove(ex: Executor, name: str) -> bool:
 
 def installed(ex: Executor) -> dict[str, Entry]:
     return entries(read(ex))
+
+
+# -- checking an expression field by field (pure) ------------------------------
+
+SHORTCUTS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# (name, lowest, highest, names: first name's number)
+FIELDS = (
+    ("minute", 0, 59, (), 0),
+    ("hour", 0, 23, (), 0),
+    ("day of month", 1, 31, (), 0),
+    ("month", 1, 12, _MONTHS, 1),
+    ("day of week", 0, 7, _DAYS, 0),
+)
+FIELD_NAMES = "minute hour day-of-month month day-of-week"
+
+
+def check_expression(expression: str) -> str:
+    """The expression with its spaces normalized, or ValueError naming the exact problem.
+
+    Five fields as cron reads them (numbers, `*`, ranges `a-b`, steps `/n`,
+    lists `a,b`, month and weekday names such as `jan` and `mon`), or one of
+    the @ shortcuts.  @reboot is refused: a replication job runs on a clock.
+    """
+    text = " ".join(expression.split())
+    if not text:
+        raise ValueError(f"expected five fields: {FIELD_NAMES}, e.g. '30 1 * * *' (01:30 daily)")
+    if text.startswith("@"):
+        if text.lower() not in SHORTCUTS:
+            raise ValueError(f"{text!r} is not one of {', '.join(SHORTCUTS)}")
+        return text.lower()
+    fields = text.split(" ")
+    if len(fields) != 5:
+        raise ValueError(
+            f"expected five fields: {FIELD_NAMES}, got {len(fields)} ({text!r}); "
+            "e.g. '30 1 * * *' (01:30 daily)"
+        )
+    for value, spec in zip(fields, FIELDS):
+        _check_field(value, *spec)
+    return text
+
+
+def _check_field(value: str, name: str, low: int, high: int, names: tuple, first: int) -> None:
+    for item in value.split(","):
+        if not item:
+            raise ValueError(f"{name} {value!r} has an empty item in its list")
+        span, slash, step = item.partition("/")
+        if slash:
+            if not step.isdigit():
+                raise ValueError(f"{name} step {step!r} is not a whole number")
+            if int(step) < 1:
+                raise ValueError(f"{name} step {step} must be at least 1")
+        if span == "*":
+            continue
+        start, dash, end = span.partition("-")
+        a = _number(start, name, low, high, names, first)
+        if dash:
+            b = _number(end, name, low, high, names, first)
+            if b < a:
+                raise ValueError(f"{name} range {span} goes backwards (write the smaller number first)")
+        elif slash:
+            raise ValueError(
+                f"{name} {item!r}: a step needs a range or *, e.g. '*/{step}' or '{start}-{high}/{step}'"
+            )
+
+
+def _number(text: str, name: str, low: int, high: int, names: tuple, first: int) -> int:
+    if text.isascii() and text.isdigit():
+        n = int(text)
+        if not low <= n <= high:
+            raise ValueError(f"{name} {n} is out of range {low}-{high}")
+        return n
+    if names and text.lower() in names:
+        return names.index(text.lower()) + first
+    if not text:
+        raise ValueError(f"{name}: a range needs a number on each side of '-'")
+    allowed = f"a number {low}-{high}" + (f" or a name {names[0]}-{names[-1]}" if names else "")
+    if any(c in text for c in "?LW#"):
+        raise ValueError(f"{name} {text!r}: cron has no ? L W or #; expected {allowed}")
+    raise ValueError(f"{name} {text!r} is not {allowed}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..running.execute import Executor
+from . import resolve
 from .prompts import UI
 
 
@@ -30,6 +31,7 @@ class Context:
     preview_plan: Callable | None = None  # job -> plan text; None: the runner's dry run
     run_program: list | None = None  # how to start zfs-sync-run; None: cron.runner_program()
     state_dir_given: bool = False  # pass --state-dir on to cron lines and runs
+    lookup: Callable[[str], str | None] = resolve.failure  # host -> why it does not resolve, or None
 
     @property
     def known_hosts(self) -> Path:

@@ -11,7 +11,7 @@ import yaml
 from ..errors import ConfigError, ExitCode, UsageError
 from ..jobs import job as jobmod
 from ..jobs import names, paths, store
-from . import draft, manage, preview, questions, sanoidconf, schedule
+from . import draft, manage, preview, questions, sanoidconf, schedule, summary
 from .context import Context
 
 
@@ -109,13 +109,16 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
         ui.block(preview.diff(old_text, text, str(path)))
         if "#" in old_text:
             ui.warn("comments in the file are not kept when the wizard rewrites it")
-    hint = questions.estimate(s)
-    if hint:
-        ui.note(f"size: {hint}")
+    count, size, resumed = questions.facts(s)
+    runs, capped = schedule.year_of_runs(job.schedule, ctx.now())
+    words = summary.Facts(count, size, resumed, runs, capped, schedule.label(job.schedule))
+    ui.say("  what it does:")
+    for line in summary.describe(job, words):
+        ui.note(line)
     sanoid_changes = [] if job.take_snapshots else sanoidconf.preview_sides(ctx, job)
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
-    ui.block(plan)
+    preview.show(ui, plan)
     if not ok:
         ui.warn("the dry run found a problem (above): runs of this job fail until it is fixed")
     pending = [c for c in sanoid_changes if c.new != c.old]

@@ -15,14 +15,12 @@ import yaml
 from ..errors import ExitCode, UsageError, ZswError
 from ..jobs import job as jobmod
 from ..jobs import names, paths, store
-from ..jobs.endpoint import Endpoint
 from ..operations import facts, logview, status
 from ..running import records
 from ..schedule import cron
 from . import preview, schedule
 from .context import Context
 
-LOCAL = Endpoint()
 LOG_TAIL = 30
 
 
@@ -70,22 +68,24 @@ def run(ctx: Context, name: str) -> int:
     ui.heading(f"Run {name}")
     ui.say("  dry run (nothing is changed; the listings are real):")
     ok, plan = preview.plan_text(job, ctx.preview_plan)
-    ui.block(plan)
+    preview.show(ui, plan)
     if not ok:
         ui.warn("the dry run found a problem (above)")
     if not ui.confirm("Run it now?", default=ok):
         ui.say("Not run.")
         return ExitCode.OK
     argv = _run_argv(ctx, name)
-    ui.say(f"Running {name} (as cron would; this can take a while) ...")
-    result = ctx.executor.run(LOCAL, argv, changes=True, check=False)
-    if result.stdout.strip():
-        ui.block(result.stdout)
-    if result.status == 0:
+    ui.say(f"Running {name} as cron would; its progress and any failure show below as they happen ...")
+    status = ctx.executor.attached(argv)  # on this terminal: pv's line per dataset, live
+    if status == 0:
         ui.ok(f"{name} finished")
+        ui.note(f"last run: {_last(ctx, name, ctx.now())}")
     else:
-        ui.problem(f"{name} ended with exit status {result.status}:\n{result.stderr.strip()}")
-    return result.status
+        ui.problem(
+            f"{name} ended with exit status {status} (its messages are above; "
+            f"the log: zfs-sync-wizard logs {name})"
+        )
+    return status
 
 
 def schedule_job(ctx: Context, name: str) -> int:

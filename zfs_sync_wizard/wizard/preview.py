@@ -12,7 +12,7 @@ import difflib
 from ..errors import ZswError
 from ..jobs.job import Job
 from ..running import runner
-from . import datasets
+from . import datasets, summary
 
 
 def dry_run(job: Job) -> str:
@@ -36,6 +36,14 @@ def plan_text(job: Job, plan=None) -> tuple[bool, str]:
     except ZswError as exc:
         return False, str(exc)
     return "\nerror: " not in "\n" + text, text
+
+
+def show(ui, plan: str) -> None:
+    """The dry run's readable lines; its exact commands only when asked for."""
+    overview, commands = summary.split_plan(plan)
+    ui.block(overview)
+    if commands and ui.confirm("Show the exact commands?", default=False):
+        ui.block(commands)
 
 
 def diff(old: str, new: str, path: str) -> str:

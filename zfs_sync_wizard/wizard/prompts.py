@@ -2,8 +2,12 @@
 
 Every prompt goes through `unsafe_ask()`; Ctrl-C and Ctrl-D (or the end of
 input) raise `Cancelled`, which the CLI turns into exit status 130 before
-anything is written.  An answer that fails its check is explained on its
-own line and asked again.  Plain text only: usable over any SSH session.
+anything is written.  Every text answer is checked in place: on Enter, an
+answer its check refuses stays on the line with the reason below it
+("minute 61 is out of range 0-59"), to be corrected; `UI.refused` keeps
+each reason given, in order.  A menu's answered line shows the short answer,
+never the hint text of the choice.  Plain text only: usable over any SSH
+session.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from collections.abc import Sequence
 from typing import Any, Callable, TextIO
 
 import questionary
+from prompt_toolkit.application import get_app
+from prompt_toolkit.document import Document
 from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from prompt_toolkit.lexers import SimpleLexer
+from prompt_toolkit.shortcuts.prompt import PromptSession
+from prompt_toolkit.validation import ValidationError, Validator
+from questionary.constants import DEFAULT_QUESTION_PREFIX
+from questionary.prompts.common import InquirerControl
+from questionary.styles import merge_styles_default
 
 Check = Callable[[str], Any]
 _COLORS = {
@@ -39,6 +51,113 @@ def _cancel_on_ctrl_d(question: questionary.Question) -> questionary.Question:
     return question
 
 
+class _Checked(Validator):
+    """Runs the answer's check on Enter; a refusal stays on screen with its reason."""
+
+    def __init__(self, check: Check, refused: list):
+        self.check = check
+        self.refused = refused
+        self.value: Any = None
+
+    def validate(self, document) -> None:
+        try:
+            self.value = self.check(document.text.strip())
+        except ValueError as exc:
+            message = f"invalid: {exc}"
+            self.refused.append(message)
+            raise ValidationError(message=message, cursor_position=len(document.text)) from None
+
+
+class _StrictFilter(InquirerControl):
+    """A menu filtered by typing that shows no choice when nothing matches (questionary shows them all)."""
+
+    nothing = "nothing"
+
+    @property
+    def filtered_choices(self):
+        if not self.search_filter:
+            return self.choices
+        needle = self.search_filter.lower()
+        found = [c for c in self.choices if needle in _plain(c.title).lower()]
+        self.found_in_search = bool(found)
+        return found
+
+    def select_next(self) -> None:
+        if self.filtered_choices:
+            super().select_next()
+
+    def select_previous(self) -> None:
+        if self.filtered_choices:
+            super().select_previous()
+
+    def is_selection_valid(self) -> bool:
+        return not self.filtered_choices or super().is_selection_valid()
+
+    def no_match(self) -> str:
+        return f"no {self.nothing} matches {self.search_filter!r}: Backspace to retype"
+
+    def _get_choice_tokens(self):
+        if self.filtered_choices:
+            self.error_message = None
+            return super()._get_choice_tokens()
+        self.error_message = self.no_match()
+        return [("class:text", f"   (no {self.nothing} matches {self.search_filter!r})")]
+
+
+def _plain(title) -> str:
+    return title if isinstance(title, str) else "".join(t[1] for t in title)
+
+
+def _control(question: questionary.Question) -> InquirerControl:
+    return next(
+        w.content
+        for w in question.application.layout.find_all_windows()
+        if isinstance(w.content, InquirerControl)
+    )
+
+
+def _answer_shows(
+    question: questionary.Question, answered: Sequence[str], refused: list
+) -> questionary.Question:
+    """Enter answers with the choice's short text; with a filter that matches nothing it does nothing."""
+    ic = _control(question)
+    bindings = KeyBindings()
+
+    @bindings.add("c-m", eager=True)
+    def _(event):
+        if not ic.filtered_choices:
+            refused.append(ic.no_match())
+            return
+        choice = ic.get_pointed_at()
+        choice.title = answered[choice.value]
+        ic.is_answered = True
+        event.app.exit(result=choice.value)
+
+    app = question.application
+    app.key_bindings = merge_key_bindings([app.key_bindings, bindings])
+    return question
+
+
+def _text_question(message: str, default: str, instruction: str | None, validator: Validator):
+    """questionary's text prompt, whose instruction is gone from the line once answered."""
+
+    def tokens():
+        shown = [("class:qmark", DEFAULT_QUESTION_PREFIX), ("class:question", f" {message} ")]
+        if instruction and not get_app().is_done:
+            shown.append(("class:instruction", f"{instruction} "))
+        return shown
+
+    session: PromptSession = PromptSession(
+        tokens,
+        style=merge_styles_default([None]),
+        validator=validator,
+        validate_while_typing=False,
+        lexer=SimpleLexer("class:answer"),
+    )
+    session.default_buffer.reset(Document(default))
+    return questionary.Question(session.app)
+
+
 def _ask(question: questionary.Question) -> Any:
     try:
         return question.unsafe_ask()
@@ -52,6 +171,7 @@ class UI:
     def __init__(self, stream: TextIO | None = None, color: bool | None = None):
         self._stream = stream
         self.color = color  # None: colors where the output is a terminal
+        self.refused: list[str] = []  # each refusal shown under an answer, in order
 
     # -- telling ------------------------------------------------------------
 
@@ -96,38 +216,46 @@ class UI:
         check: Check | None = None,
         instruction: str | None = None,
     ) -> Any:
-        """Ask for text until `check` accepts it; returns what `check` returns."""
-        while True:
-            answer = _ask(questionary.text(message, default=default, instruction=instruction))
-            answer = answer.strip()
-            if check is None:
-                return answer
-            try:
-                return check(answer)
-            except ValueError as exc:
-                self.say(f"  invalid: {exc}")
+        """Ask for text until `check` accepts it; returns what `check` returns.
+
+        The check runs when Enter is pressed; a refusal is shown under the
+        answer, which stays to be corrected.
+        """
+        checked = _Checked(check or (lambda answer: answer), self.refused)
+        _ask(_text_question(message, default, instruction, checked))
+        return checked.value
 
     def select(
         self,
         message: str,
-        choices: Sequence[tuple[str, Any]],
+        choices: Sequence[tuple],
         default: Any = None,
-        search: bool = False,
+        search: str | None = None,
         instruction: str | None = None,
     ) -> Any:
-        """One of `choices` (title, value); `search` lets typing narrow the list."""
+        """One of `choices`: (title, value) or (title, value, answer), where
+        `answer` is what the answered line shows (the title by default).
+
+        `search` (what the choices are, e.g. "dataset") lets typing narrow the
+        list; a filter that matches nothing says so and waits for a retype.
+        """
         # values by position: questionary would replace a None value by the title
-        items = [questionary.Choice(title, value=i) for i, (title, _) in enumerate(choices)]
-        chosen = next((items[i] for i, (_, value) in enumerate(choices) if value == default), None)
+        items = [questionary.Choice(c[0], value=i) for i, c in enumerate(choices)]
+        chosen = next((items[i] for i, c in enumerate(choices) if c[1] == default), None)
         question = questionary.select(
             message,
             choices=items,
             default=chosen,
-            use_search_filter=search,
+            use_search_filter=bool(search),
             use_jk_keys=not search,
             instruction=instruction,
         )
-        return choices[_ask(_cancel_on_ctrl_d(question))][1]
+        if search:
+            ic = _control(question)
+            ic.__class__ = _StrictFilter
+            ic.nothing = search
+        answered = [c[2] if len(c) > 2 else c[0] for c in choices]
+        return choices[_ask(_cancel_on_ctrl_d(_answer_shows(question, answered, self.refused)))][1]
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return bool(_ask(_cancel_on_ctrl_d(questionary.confirm(message, default=default))))

@@ -17,10 +17,10 @@ from .context import Context
 
 PUSH, PULL, LOCAL, RELAY = "push", "pull", "local", "relay"
 DIRECTIONS = (
-    ("push: from a pool on this machine to another machine over SSH", PUSH),
-    ("pull: from another machine over SSH to a pool on this machine", PULL),
-    ("local: between two pools of this machine", LOCAL),
-    ("relay: between two other machines, through this one", RELAY),
+    ("push: from a pool on this machine to another machine over SSH", PUSH, "push"),
+    ("pull: from another machine over SSH to a pool on this machine", PULL, "pull"),
+    ("local: between two pools of this machine", LOCAL, "local"),
+    ("relay: between two other machines, through this one", RELAY, "relay"),
 )
 _REMOTE_SIDES = {PUSH: ("destination",), PULL: ("source",), LOCAL: (), RELAY: ("source", "destination")}
 
@@ -96,15 +96,17 @@ def ask_source(ctx: Context, s: Answers) -> None:
         ui.problem(f"could not list the datasets on {where.label}: {exc}")
         s.source_datasets = []
     if s.source_datasets:
-        choices = datasets.titles(s.source_datasets)
+        choices = [(title, name, name) for title, name in datasets.titles(s.source_datasets)]
         if src.get("dataset") and src["dataset"] not in {d.name for d in s.source_datasets}:
-            choices.append((f"{src['dataset']}  (not found on {where.label})", src["dataset"]))
+            choices.append(
+                (f"{src['dataset']}  (not found on {where.label})", src["dataset"], src["dataset"])
+            )
         ui.say(f"  {len(s.source_datasets)} datasets on {where.label} (name, used, snapshots, sanoid):")
         src["dataset"] = ui.select(
             "Source dataset",
             choices,
             default=src.get("dataset"),
-            search=True,
+            search="dataset",
             instruction="(type to filter, arrows to move, Enter to choose)",
         )
     else:
@@ -167,15 +169,14 @@ def _sanoid_managed(s: Answers) -> bool:
     return any(d.name == name and d.sanoid for d in s.source_datasets)
 
 
-def estimate(s: Answers) -> str | None:
-    """What the first run sends, from the sizes ZFS reported."""
-    if s.target_state is None or not s.source_datasets:
-        return None
+def facts(s: Answers) -> tuple[int, int | None, str | None]:
+    """(datasets sent, their referenced bytes or None, the newest common snapshot of a resumed setup)."""
     name, recursive = s.values["source"]["dataset"], s.values["source"]["recursive"]
-    if s.target_state.kind == target.RESUMED:
-        return f"the next run sends only what changed since @{s.target_state.latest_common}"
     chosen = [d for d in s.source_datasets if d.name == name]
     if recursive:
         chosen += datasets.children(s.source_datasets, name)
-    total = sum(d.referenced for d in chosen)
-    return f"the first run sends everything: about {datasets.size(total)} (referenced size), later runs only changes"
+    size = sum(d.referenced for d in chosen) if chosen else None
+    resumed = (
+        s.target_state.latest_common if s.target_state and s.target_state.kind == target.RESUMED else None
+    )
+    return max(len(chosen), 1), size, resumed

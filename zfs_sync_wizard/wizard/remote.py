@@ -14,7 +14,7 @@ from ..commands import probes
 from ..errors import ZswError
 from ..jobs import names, schema
 from ..jobs.endpoint import DEFAULT_PORT, Endpoint
-from . import sshcheck
+from . import resolve, sshcheck
 from .context import Context
 
 RETRY, CHANGE, CONTINUE = "retry", "change", "continue"
@@ -44,12 +44,12 @@ def _ask_answers(ctx: Context, role: str, current: dict) -> dict:
     host = ui.text(
         f"{role.capitalize()} host ([user@]host)",
         default=current.get("host") or "",
-        check=schema.checker(role, "host"),
+        check=lambda answer: _check_host(ctx, role, answer),
         instruction="(e.g. root@backup01 or 192.0.2.10)",
     )
     port = ui.text("SSH port", default=str(current.get("port") or DEFAULT_PORT), check=_check_port)
     keys = sshcheck.private_keys(ctx.ssh_dir)
-    choices = [("ssh's default (~/.ssh/config, id_ed25519, id_rsa...)", None)]
+    choices = [("ssh's default (~/.ssh/config, id_ed25519, id_rsa...)", None, "ssh's default")]
     choices += [(key, key) for key in keys]
     chosen = current.get("ssh_key")
     if chosen and chosen not in keys:
@@ -59,6 +59,16 @@ def _ask_answers(ctx: Context, role: str, current: dict) -> dict:
     if key == "other":
         key = ui.text("Path of the private key", check=_check_key_file)
     return {"host": host, "port": port, "ssh_key": key}
+
+
+def _check_host(ctx: Context, role: str, answer: str) -> str:
+    """A well-formed [user@]host whose name resolves (checked before any ssh)."""
+    value = schema.checker(role, "host")(answer)
+    _, host = names.host(value)
+    why = resolve.problem(ctx.executor, host, ctx.lookup)
+    if why:
+        raise ValueError(why)
+    return value
 
 
 def _check_key_file(answer: str) -> str:

@@ -1,17 +1,18 @@
-"""When a job runs: presets or a cron expression, checked with croniter.
+"""When a job runs: presets or a cron expression, checked field by field.
 
 `next_runs` and `when` take `now` as an argument (local time, aware), so
-what the person is shown can be tested to the minute.
+what the person is shown can be tested to the minute: "tomorrow 02:00, in
+23 hours", "Thu 3 Dec 02:00, in 2 days".
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import humanize
 from croniter import croniter
 
 from ..jobs import schema
+from ..schedule import cron
 from .prompts import UI
 
 PRESETS = (
@@ -23,14 +24,8 @@ CUSTOM, NONE = "custom", "none"
 
 
 def check(expression: str) -> str:
-    """A cron expression cron itself accepts: five fields (or @hourly, @daily...)."""
-    expression = " ".join(expression.split())
-    fields = expression.split(" ")
-    if not (len(fields) == 5 or (len(fields) == 1 and expression.startswith("@"))):
-        raise ValueError(
-            "expected five fields: minute hour day-of-month month day-of-week, e.g. '30 1 * * *' (01:30 daily)"
-        )
-    return schema.checker("", "schedule")(expression)
+    """A cron expression cron itself accepts; the error names the field and value at fault."""
+    return schema.checker("", "schedule")(cron.check_expression(expression))
 
 
 def next_runs(expression: str, now: datetime, count: int = 3) -> list[datetime]:
@@ -38,16 +33,61 @@ def next_runs(expression: str, now: datetime, count: int = 3) -> list[datetime]:
     return [it.get_next(datetime) for _ in range(count)]
 
 
+def year_of_runs(expression: str | None, now: datetime, cap: int = 20000) -> tuple[list[int], bool]:
+    """Epoch seconds of the runs in the year after `now` (at most `cap`; True when capped)."""
+    if not expression:
+        return [], False
+    end = now.timestamp() + 365 * 24 * 3600
+    it = croniter(expression, now)
+    runs: list[int] = []
+    while len(runs) < cap:
+        moment = it.get_next(float)
+        if moment > end:
+            return runs, False
+        runs.append(int(moment))
+    return runs, True
+
+
 def in_words(moment: datetime, now: datetime) -> str:
-    """'in 5 hours', '3 days ago'."""
-    delta = moment - now
-    if delta.total_seconds() >= 0:
-        return "in " + humanize.naturaldelta(delta)
-    return humanize.naturaldelta(-delta) + " ago"
+    """'in 23 hours', 'in 2 days', '3 hours ago': runs a day apart never read the same."""
+    seconds = (moment - now).total_seconds()
+    span = _span(abs(seconds))
+    if span is None:
+        return "now"
+    return f"in {span}" if seconds > 0 else f"{span} ago"
+
+
+def _span(seconds: float) -> str | None:
+    minutes = round(seconds / 60)
+    if minutes == 0:
+        return None
+    if minutes < 60:
+        return _plural(minutes, "minute")
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        return _plural(hours, "hour") + (f" {_plural(rest, 'minute')}" if rest and hours < 3 else "")
+    return _plural(round(minutes / (24 * 60)), "day")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def day(moment: datetime, now: datetime) -> str:
+    """'today', 'tomorrow', 'yesterday', else 'Thu 3 Dec' (with the year when it differs)."""
+    if moment.tzinfo and now.tzinfo:
+        now = now.astimezone(moment.tzinfo)
+    days = (moment.date() - now.date()).days
+    named = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(days)
+    if named:
+        return named
+    text = f"{moment:%a} {moment.day} {moment:%b}"
+    return text if moment.year == now.year else f"{text} {moment.year}"
 
 
 def when(moment: datetime, now: datetime) -> str:
-    return f"{moment:%a %Y-%m-%d %H:%M} ({in_words(moment, now)})"
+    """'tomorrow 02:00, in 23 hours'."""
+    return f"{day(moment, now)} {moment:%H:%M}, {in_words(moment, now)}"
 
 
 def label(expression: str | None) -> str:
