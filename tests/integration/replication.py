@@ -103,9 +103,11 @@ def wait_for_process(host, pattern: str, timeout: float = 30) -> list[int]:
     """Wait (polling on the host) until a process matches `pattern` (pgrep -f); its pids.
 
     Anchor the pattern (`^[^ ]*zfs send`): the polling shell carries it in its own command line.
+    Only this host's processes count (its network namespace): other sandboxes on the machine
+    may run the same commands.
     """
     result = host.sh(
-        'end=$(( $(date +%s) + $2 )); until pgrep -f "$1"; do'
+        'end=$(( $(date +%s) + $2 )); until pgrep --ns $$ --nslist net -f "$1"; do'
         ' [ "$(date +%s)" -ge "$end" ] && exit 1; sleep 0.1; done',
         pattern,
         str(int(timeout)),

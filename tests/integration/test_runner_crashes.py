@@ -68,8 +68,8 @@ def test_killed_mid_transfer_the_next_run_recovers(hosts, media):
     hosts.src.run(["kill", "-KILL", str(pid)])
     assert running.wait().returncode == -9
     # its transfer dies with it: nothing of it runs on, on either side
-    wait_until(hosts.src, '! pgrep -f "^[^ ]*zfs send"')
-    wait_until(hosts.dst, '! pgrep -f "^zfs receive"')
+    wait_until(hosts.src, '! pgrep --ns $$ --nslist net -f "^[^ ]*zfs send"')
+    wait_until(hosts.dst, '! pgrep --ns $$ --nslist net -f "^zfs receive"')
     job = media.config / "jobs" / "media.yaml"
     job.write_text(job.read_text().replace("bandwidth_limit: 20k", "bandwidth_limit: null"))
     assert_recovered(hosts, media)
