@@ -161,6 +161,19 @@ def missing_programs(ex: Executor, endpoint: Endpoint, programs: set[str]) -> li
     return probes.parse_probe(result.stdout)
 
 
+PROBE_BYTES = 8 << 20  # the link speed's sample: enough to outlast ssh's start, cheap on any link
+_SHORTEST = 0.001  # seconds: a sample faster than this is measured as this
+
+
+def link_speed(ex: Executor, endpoint: Endpoint, nbytes: int = PROBE_BYTES) -> float:
+    """Bytes per second from this machine through ssh to the endpoint: `nbytes` random
+    (incompressible) bytes into `cat >/dev/null` there, less the time of sending none
+    (ssh's own start and login)."""
+    start = ex.upload_time(endpoint, 0)
+    took = ex.upload_time(endpoint, nbytes)
+    return nbytes / max(took - start, _SHORTEST)
+
+
 def default_key(ssh_dir: Path) -> str | None:
     """The key ssh tries first when none is named (for the ssh-copy-id hint)."""
     for name in ("id_ed25519", "id_ecdsa", "id_rsa"):
