@@ -50,7 +50,8 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
     assert f"ok: root@{dst.address}:backup/tank/media does not exist yet" in shown
     # the link speed, measured once logged in, and the first run's time at that speed
     speed = re.search(
-        rf"ok: link speed: ([0-9.]+ [KMG]iB/s) \(8.0 MiB of random data sent to root@{dst.address}\)", shown
+        rf"ok: link speed: ([0-9.]+ [KMG]iB/s) \(timed over 8.0 MiB of random data sent to root@{dst.address}\)",
+        shown,
     )
     assert speed, shown
     assert (

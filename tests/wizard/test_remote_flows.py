@@ -306,9 +306,9 @@ def test_the_ssh_check_measures_the_link_and_the_preview_says_how_long_the_first
     ex.on("zfs get -Hp -o name,property,value type,used,referenced", _LISTING_OF_2_GIB)
     assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
     shown = output(ctx)
-    # once logged in: 8 MiB of random data, and a sample of none for ssh's own start, to the host
-    assert ex.uploads == [("root@backup01", 0), ("root@backup01", 8 << 20)]
-    assert "ok: link speed: 512 KiB/s (8.0 MiB of random data sent to root@backup01)" in shown
+    # once logged in: 1 MiB of random data (ssh's start), then 1 + 8 MiB: 8 MiB timed
+    assert ex.uploads == [("root@backup01", 1 << 20), ("root@backup01", 9 << 20)]
+    assert "ok: link speed: 512 KiB/s (timed over 8.0 MiB of random data sent to root@backup01)" in shown
     assert (
         "First run: sends everything, about 2.0 GiB (the datasets' referenced size): "
         "about 68 minutes at the 512 KiB/s the ssh check measured; later runs send only what changed."

@@ -117,7 +117,9 @@ def measure(ctx: Context, endpoint: Endpoint) -> float | None:
     except ZswError as exc:
         ctx.ui.warn(f"could not measure the link speed to {endpoint.label}: {exc}")
         return None
-    ctx.ui.ok(f"link speed: {summary.rate_words(rate)} ({size} of random data sent to {endpoint.label})")
+    ctx.ui.ok(
+        f"link speed: {summary.rate_words(rate)} (timed over {size} of random data sent to {endpoint.label})"
+    )
     return rate
 
 
