@@ -30,14 +30,12 @@ from tests.wizard.driver import (
 
 from .replication import assert_same, ok, run_argv, snapshot
 
-PV_BAR = re.compile(
-    r"[0-9.]+[KMG]?i?B 0:\d\d:\d\d \[ *[0-9.]+ ?[KMG]?i?B/s\]"
-)  # pv -b -t -r: bytes, time, rate
 DEFAULT_RETENTION = {  # the schema's defaults
     "source": {"hourly": 24, "daily": 7, "weekly": 4, "monthly": 0, "yearly": 0},
     "destination": {"hourly": 0, "daily": 30, "weekly": 8, "monthly": 12, "yearly": 0},
 }
 
+PV_BAR = r"[0-9.]+ ?[KM]iB 0:00:\d\d \[ *[0-9.]+ ?[KM]iB/s\]"
 # every test gets a private crontab: a wizard gone astray can never reach this machine's
 pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("private_crontab")]
 
@@ -50,10 +48,22 @@ def test_created_job_is_accepted_by_the_runner_and_replicates(hosts, tmp_path):
     assert result.returncode == 0, shown + result.stderr
     assert f"ok: logged in to root@{dst.address}; found mbuffer, zfs, zstd" in shown
     assert f"ok: root@{dst.address}:backup/tank/media does not exist yet" in shown
+    # the link speed, measured once logged in, and the first run's time at that speed
+    speed = re.search(
+        rf"ok: link speed: ([0-9.]+ [KMG]iB/s) \(timed over 8.0 MiB of random data sent to root@{dst.address}\)",
+        shown,
+    )
+    assert speed, shown
+    assert (
+        f"(the datasets' referenced size): under a minute at the {speed[1]} the ssh check measured" in shown
+    )
     assert (
         f"Sends localhost:tank/media to root@{dst.address}:backup/tank/media: one stream, each run." in shown
     )
-    assert "After a year of runs on the schedule nightly at 02:00 (0 2 * * *): 9 of the runner's" in shown
+    # (how many stay depends on today's weekday: calendar weeks)
+    assert re.search(
+        r"After a year of runs on the schedule nightly at 02:00 \(0 2 \* \* \*\): \d+ of the runner's", shown
+    )
     assert "tank/media -> backup/tank/media: full @zsw_media_" in shown  # the runner's real dry run
     assert "zfs send tank/media@zsw_media_" in shown
     assert "ok: saved " in shown and "installed in your crontab" in shown
@@ -189,13 +199,19 @@ def test_run_now_shows_the_transfer_on_the_terminal_as_it_happens(hosts, tmp_pat
     src, dst = hosts.src, hosts.dst
     make_source(src)
     assert wizard(src, tmp_path, to_dst(dst) + AFTER_CHECK + "n", "create").returncode == 0
-    ran = wizard(src, tmp_path, ENTER + ENTER, "run", "media", terminal=True)  # no commands; run it
+    keys = ENTER + ENTER + ENTER  # no commands; run it; verify it (Yes: the default after a first run)
+    ran = wizard(src, tmp_path, keys, "run", "media", terminal=True)
     shown = ran.stdout.replace("\r\n", "\n")
     assert ran.returncode == 0, shown
     assert "its progress and any failure show below as they happen" in shown
-    # pv's own bar, drawn because the runner's stderr is this terminal (not captured)
-    assert PV_BAR.search(shown), shown
-    assert "ok: media finished" in shown and "last run: ok (" in shown  # then its status line
+    # pv's own bar, drawn because the runner's stderr is this terminal (not captured): bytes, time, rate
+    assert re.search(PV_BAR, shown), shown
+    assert "ok: media finished" in shown
+    # the verification, on the terminal too: the runner's own report
+    assert "media: tank/media -> backup/tank/media: equal (1 snapshot by GUID up to @zsw_media_" in shown
+    assert "ok: verified: the destination has the source's snapshots (same GUIDs)" in shown
+    assert "  media: last run: ok (" in shown  # then its status line, read from the destination
+    assert "backup/tank/media: lag " in shown
     assert_same(src, "tank/media", dst, "backup/tank/media")
 
 
@@ -210,7 +226,7 @@ def test_run_now_shows_a_failure_with_its_stage_and_host_when_it_happens(hosts, 
     # the runner, as it failed: the stage and its host, right under the progress line
     failed = f"\nfailed: tank/media -> backup/tank/media: stage 'zfs receive' failed on root@{dst.address} (exit 1)"
     live = shown.index(failed)
-    assert PV_BAR.search(shown[:live]) and "cannot receive new filesystem stream: out of space" in shown
+    assert re.search(PV_BAR, shown[:live]) and "cannot receive new filesystem stream: out of space" in shown
     assert live < shown.index(
         "ended with exit status 1 (its messages are above; the log: zfs-sync-wizard logs media)"
     )

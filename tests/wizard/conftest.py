@@ -83,6 +83,9 @@ class FakeExecutor:
         self.inputs: list[tuple[str, str]] = []  # (host, stdin) of commands given one
         self.attached_calls: list[str] = []
         self.terminal = io.StringIO()  # what attached commands printed on the terminal
+        self.link_rate = 11 << 20  # bytes per second through ssh to any host, after ssh's own start
+        self.link_start = 0.2  # seconds ssh takes to start and log in
+        self.uploads: list[tuple[str, int]] = []  # (host, bytes) of the link speed samples sent
 
     def on(
         self,
@@ -110,6 +113,14 @@ class FakeExecutor:
         self.attached_calls.append(" ".join(argv))
         self.terminal.write(result.stdout + result.stderr)
         return result.status
+
+    def upload_time(self, endpoint, nbytes):
+        """Seconds sending `nbytes` random bytes to the host took: ssh's start, then the link's rate."""
+        self.uploads.append((endpoint.label, nbytes))
+        self.calls.append((endpoint.label, f"head -c {nbytes} /dev/urandom | cat >/dev/null", False))
+        if self.link_rate is None:
+            raise CommandFailed(endpoint.label, "cat >/dev/null", 255, "Connection reset by peer")
+        return self.link_start + nbytes / self.link_rate
 
     def shell(self, endpoint, script, *, check=True):
         return self._answer(endpoint, script, None, False, check)

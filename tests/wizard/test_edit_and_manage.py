@@ -12,7 +12,7 @@ from zfs_sync_wizard.jobs import job
 from zfs_sync_wizard.running.execute import Result
 from zfs_sync_wizard.schedule import cron
 
-from .conftest import CLEAR, DOWN, ENTER, NOW, UP, custom, drive, output
+from .conftest import CLEAR, DOWN, ENTER, NOW, UP, custom, drive, output, screen
 from .test_create import ENTER_THROUGH
 
 FOREIGN = "MAILTO=me@example.org\n# my backups\n15 4 * * * /usr/local/bin/mine\n"
@@ -198,14 +198,50 @@ def test_logs_shows_the_last_run_and_the_log_tail(ctx):
 
 
 @pytest.mark.timeout(20)
-def test_run_previews_then_runs_zfs_sync_run(ctx, ex):
+def test_run_previews_then_runs_zfs_sync_run_then_offers_to_verify_its_first_run(ctx, ex):
     make_job(ctx)
     ex.on("/opt/zsw/bin/zfs-sync-run --config-dir", "", "", 0)
-    assert drive("y" + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0  # show the commands; run
+    ex.on("--verify media", "media: backup/tank/media: 1 snapshot, all equal by GUID\n")
+    keys = "y" + ENTER + ENTER  # show the commands; run; verify (Yes: the default after a first run)
+    assert drive(keys, lambda: cli.dispatch(ctx, "run", "media")) == 0
     shown = output(ctx)
     assert "zfs send tank/media@x" in shown and "ok: media finished" in shown
-    # run on the terminal, not captured: pv's progress line shows as the data goes
+    # run on the terminal, not captured: pv's progress line shows as the data goes; then the check
+    run = f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir}"
+    assert ex.attached_calls == [f"{run} media", f"{run} --verify media"]
+    assert "1 snapshot, all equal by GUID" in ex.terminal.getvalue()  # its report, on the terminal
+    assert "? Verify it now (zfs-sync-run --verify media: both sides' snapshots compared by GUID)? Yes" in (
+        screen()
+    )
+    assert "ok: verified: the destination has the source's snapshots (same GUIDs)" in shown
+    # then the job's status line, as `zfs-sync-run --status` has it (no run record in the fake)
+    assert "  media: last run: never; last success: never" in shown
+
+
+@pytest.mark.timeout(20)
+def test_after_a_later_run_verifying_is_offered_but_not_the_default(ctx, ex):
+    make_job(ctx)
+    runs = ctx.state_dir / "runs"
+    runs.mkdir(parents=True)
+    record = {"job": "media", "start": "2024-05-07T18:00:00+02:00", "end": "2024-05-07T18:02:00+02:00"}
+    (runs / "media.json").write_text(json.dumps({**record, "result": "ok"}))
+    ex.on("/opt/zsw/bin/zfs-sync-run --config-dir", "", "", 0)
+    assert drive(ENTER + ENTER + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0  # Enter: no
     assert ex.attached_calls == [f"/opt/zsw/bin/zfs-sync-run --config-dir {ctx.config_dir} media"]
+    assert "? Verify it now (zfs-sync-run --verify media: both sides' snapshots compared by GUID)? No" in (
+        screen()
+    )
+    assert "  media: last run: ok (3 hours ago, took 2m); last success: " in output(ctx)
+
+
+@pytest.mark.timeout(20)
+def test_a_verification_that_finds_a_difference_is_reported(ctx, ex):
+    make_job(ctx)
+    ex.on("/opt/zsw/bin/zfs-sync-run --config-dir", "", "", 0)
+    ex.on("--verify media", "media: backup/tank/media@s1: guid differs\n", status=1)
+    assert drive(ENTER + ENTER + ENTER, lambda: cli.dispatch(ctx, "run", "media")) == 0
+    assert "the verification ended with exit status 1 (its report is above)" in output(ctx)
+    assert "guid differs" in ex.terminal.getvalue()
 
 
 @pytest.mark.timeout(20)

@@ -298,3 +298,42 @@ def test_retention_of_the_runners_own_snapshots(ctx):
     assert "? Hourly snapshots to keep on the source 48" in drawn
     assert "? Snapshots to keep on the destination default for the destination: 30 daily" in drawn
     assert "sanoid.conf" not in shown  # no sanoid.conf to show
+
+
+@pytest.mark.timeout(20)
+def test_the_ssh_check_measures_the_link_and_the_preview_says_how_long_the_first_run_takes(ctx, ex):
+    ex.link_rate = 512 << 10  # a slow line: 512 KiB/s
+    ex.on("zfs get -Hp -o name,property,value type,used,referenced", _LISTING_OF_2_GIB)
+    assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    # once logged in: 1 MiB of random data (ssh's start), then 1 + 8 MiB: 8 MiB timed
+    assert ex.uploads == [("root@backup01", 1 << 20), ("root@backup01", 9 << 20)]
+    assert "ok: link speed: 512 KiB/s (timed over 8.0 MiB of random data sent to root@backup01)" in shown
+    assert (
+        "First run: sends everything, about 2.0 GiB (the datasets' referenced size): "
+        "about 68 minutes at the 512 KiB/s the ssh check measured; later runs send only what changed."
+    ) in shown
+
+
+@pytest.mark.timeout(20)
+def test_a_link_speed_that_cannot_be_measured_is_said_and_the_preview_gives_no_time(ctx, ex):
+    ex.link_rate = None  # the sample's connection breaks
+    assert drive(ENTER_THROUGH, lambda: cli.dispatch(ctx, "create")) == 0
+    shown = output(ctx)
+    assert "warning: could not measure the link speed to root@backup01: " in shown
+    assert "about 2.0 MiB (the datasets' referenced size); later runs send only what changed." in shown
+
+
+_LISTING_OF_2_GIB = "\n".join(
+    [
+        "tank/media\ttype\tfilesystem",
+        "tank/media\tused\t2147483648",
+        "tank/media\treferenced\t2147483648",
+        "tank/media@autosnap_2024-05-01_00:00:00_daily\ttype\tsnapshot",
+        "tank/media@autosnap_2024-05-01_00:00:00_daily\tused\t0",
+        "tank/media@autosnap_2024-05-01_00:00:00_daily\treferenced\t2147483648",
+        "tank/media/photos\ttype\tfilesystem",  # an empty child: ENTER_THROUGH includes it
+        "tank/media/photos\tused\t0",
+        "tank/media/photos\treferenced\t0",
+    ]
+)

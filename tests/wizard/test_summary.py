@@ -166,3 +166,62 @@ PLAN = "\n".join(
 )
 def test_split_plan(plan, overview, commands):
     assert summary.split_plan(plan) == (overview, commands)
+
+
+@pytest.mark.parametrize(
+    "rate, words",
+    [
+        (500, "500 B/s"),
+        (640 << 10, "640 KiB/s"),
+        (3.4 * (1 << 20), "3.4 MiB/s"),
+        (11.3 * (1 << 20), "11 MiB/s"),
+        (1000 << 20, "1.0 GiB/s"),  # 0.98 GiB/s: the next unit up, not "1000 MiB/s"
+    ],
+)
+def test_a_measured_link_speed_in_words(rate, words):
+    assert summary.rate_words(rate) == words
+
+
+@pytest.mark.parametrize(
+    "seconds, words",
+    [
+        (10, "under a minute"),
+        (59, "under a minute"),
+        (60, "about a minute"),
+        (186, "about 3 minutes"),
+        (89 * 60, "about 89 minutes"),
+        (90 * 60, "about 2 hours"),
+        (20 * 3600, "about 20 hours"),
+        (40 * 3600, "about 2 days"),
+    ],
+)
+def test_a_transfer_time_in_words(seconds, words):
+    assert summary.duration_words(seconds) == words
+
+
+@pytest.mark.parametrize(
+    "facts, first",
+    [
+        (
+            summary.Facts(1, 2 << 30, rate=11 << 20),
+            "First run: sends everything, about 2.0 GiB (the datasets' referenced size): "
+            "about 3 minutes at the 11 MiB/s the ssh check measured; later runs send only what changed.",
+        ),
+        (
+            summary.Facts(1, 500 << 30, rate=640 << 10),
+            "First run: sends everything, about 500.0 GiB (the datasets' referenced size): "
+            "about 9 days at the 640 KiB/s the ssh check measured; later runs send only what changed.",
+        ),
+        (  # not measured (a local job, or the measurement failed): no time
+            summary.Facts(1, 2 << 30),
+            "First run: sends everything, about 2.0 GiB (the datasets' referenced size); "
+            "later runs send only what changed.",
+        ),
+        (  # resumed: only what changed is sent, and its size is not known here
+            summary.Facts(1, 2 << 30, "s1", rate=11 << 20),
+            "Next run: continues from @s1, sending only what changed since.",
+        ),
+    ],
+)
+def test_the_first_run_takes_as_long_as_its_size_at_the_measured_speed(facts, first):
+    assert summary.describe(make(source__recursive=False), facts)[2] == first

@@ -126,6 +126,32 @@ class Executor:
             raise CommandFailed("localhost", quote(argv), result.status, result.stderr)
         return result
 
+    def upload_time(self, endpoint: Endpoint, nbytes: int) -> float:
+        """Seconds `head -c N /dev/urandom | ssh host 'cat >/dev/null'` takes: random
+        (incompressible) bytes through a kernel pipe, as a transfer's stream goes."""
+        script = "cat >/dev/null"
+        argv = ["sh", "-c", script] if endpoint.is_local else remote_argv(endpoint, self.control_dir, script)
+        if not endpoint.is_local:
+            self._remotes.add(endpoint)
+        source, sink = _resolve("head", "localhost"), _resolve(argv[0], "localhost")
+        tail: deque = deque(maxlen=20)
+        started = time.monotonic()
+        common = {"_bg": True, "_bg_exc": False, "_ok_code": range(256), "_env": _c_locale()}
+        with open(os.devnull, "rb") as nothing:
+            head = source("-c", str(nbytes), "/dev/urandom", _in=nothing, _piped=True, **common)
+            receiver = sink(
+                *argv[1:], _in=head, _err=_collector(tail, None), _preexec_fn=_die_with_runner, **common
+            )
+            status, _ = _wait(receiver), _wait(head)
+        took = time.monotonic() - started
+        log.debug(
+            "%s%s  (%d random bytes in, exit %s, %.3f s)", _prompt(endpoint), script, nbytes, status, took
+        )
+        if status != 0:
+            error = ConnectionFailed if not endpoint.is_local and status == SSH_ERROR else CommandFailed
+            raise error(endpoint.label, script, status, "\n".join(tail))
+        return took
+
     @contextlib.contextmanager
     def stream(self, endpoint: Endpoint, script: str) -> Iterator[Iterator[bytes]]:
         """Run a read-only shell snippet; its stdout line by line as it is written.

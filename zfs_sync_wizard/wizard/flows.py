@@ -111,7 +111,7 @@ def _review_and_save(ctx: Context, name: str, s, mapping: dict, defaults: dict, 
             ui.warn("comments in the file are not kept when the wizard rewrites it")
     count, size, resumed = questions.facts(s)
     runs, capped = schedule.year_of_runs(job.schedule, ctx.now())
-    words = summary.Facts(count, size, resumed, runs, capped, schedule.label(job.schedule))
+    words = summary.Facts(count, size, resumed, runs, capped, schedule.label(job.schedule), s.rate)
     ui.say("  what it does:")
     for line in summary.describe(job, words):
         ui.note(line)

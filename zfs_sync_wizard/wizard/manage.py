@@ -75,17 +75,43 @@ def run(ctx: Context, name: str) -> int:
         ui.say("Not run.")
         return ExitCode.OK
     argv = _run_argv(ctx, name)
+    first = records.last(ctx.state_dir, name) is None  # before this run writes its record
     ui.say(f"Running {name} as cron would; its progress and any failure show below as they happen ...")
     status = ctx.executor.attached(argv)  # on this terminal: pv's line per dataset, live
     if status == 0:
         ui.ok(f"{name} finished")
-        ui.note(f"last run: {_last(ctx, name, ctx.now())}")
+        _offer_verify(ctx, name, argv, first)
     else:
         ui.problem(
             f"{name} ended with exit status {status} (its messages are above; "
             f"the log: zfs-sync-wizard logs {name})"
         )
+    lines = _status_lines(ctx, job, None)  # as `zfs-sync-run --status` has it now
+    ui.say(f"  {name}: {lines[0]}")
+    for line in lines[1:]:
+        ui.say(f"    {line}")
     return status
+
+
+def _offer_verify(ctx: Context, name: str, argv: list[str], first: bool) -> None:
+    """`zfs-sync-run --verify NAME` on this terminal, when asked (the default after a first run)."""
+    ui = ctx.ui
+    if not ui.confirm(
+        f"Verify it now (zfs-sync-run --verify {name}: both sides' snapshots compared by GUID)?",
+        default=first,
+    ):
+        return
+    status = ctx.executor.attached([*argv[:-1], "--verify", argv[-1]])
+    if status == 0:
+        ui.ok("verified: the destination has the source's snapshots (same GUIDs)")
+    else:
+        ui.problem(f"the verification ended with exit status {status} (its report is above)")
+
+
+def _status_lines(ctx: Context, job: jobmod.Job, entries: dict | None) -> list[str]:
+    """What `zfs-sync-run --status` says of the job: last run, lag read from the destination, next run."""
+    now = ctx.now()
+    return status.summary_lines(facts.collect(job, ctx.state_dir, now, ctx.executor, entries), now)
 
 
 def schedule_job(ctx: Context, name: str) -> int:
@@ -165,7 +191,7 @@ def _describe(ctx: Context, path: Path, entries: dict, now: datetime) -> str:
     if job is None:
         shown = [f"last run: {_last(ctx, name, now)}"]
     else:  # what `zfs-sync-run --status` shows: the lag read from the destination, a run in progress
-        shown = status.summary_lines(facts.collect(job, ctx.state_dir, now, ctx.executor, entries), now)
+        shown = _status_lines(ctx, job, entries)
     return "\n    ".join([f"{name}: {route}", when, *shown])
 
 

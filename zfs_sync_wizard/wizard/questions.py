@@ -34,6 +34,13 @@ class Answers:
     source_datasets: list = field(default_factory=list)
     missing: set = field(default_factory=set)
     target_state: target.TargetState | None = None
+    rates: dict = field(default_factory=dict)  # side -> link speed measured by the ssh check (bytes/s)
+
+    @property
+    def rate(self) -> float | None:
+        """The speed the stream can go: the slower link of a relay; None when not measured."""
+        measured = [r for r in self.rates.values() if r]
+        return min(measured) if measured and None not in self.rates.values() else None
 
 
 def endpoint(values: dict, side: str) -> Endpoint:
@@ -82,9 +89,10 @@ def ask_job(ctx: Context, s: Answers) -> None:
 
 
 def _ask_remote(ctx: Context, s: Answers, side: str, programs: set) -> None:
-    answers, missing = remote.ask_endpoint(ctx, side, s.values[side], programs)
+    answers, missing, rate = remote.ask_endpoint(ctx, side, s.values[side], programs)
     s.values[side].update(answers)
     s.missing.update(missing)
+    s.rates[side] = rate
 
 
 def ask_source(ctx: Context, s: Answers) -> None:

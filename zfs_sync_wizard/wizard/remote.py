@@ -14,7 +14,7 @@ from ..commands import probes
 from ..errors import ZswError
 from ..jobs import names, schema
 from ..jobs.endpoint import DEFAULT_PORT, Endpoint
-from . import resolve, sshcheck
+from . import resolve, sshcheck, summary
 from .context import Context
 
 RETRY, CHANGE, CONTINUE = "retry", "change", "continue"
@@ -28,15 +28,18 @@ def _check_port(answer: str) -> int:
     return schema.checker("destination", "port")(value)
 
 
-def ask_endpoint(ctx: Context, role: str, current: dict, programs: set[str]) -> tuple[dict, list[str]]:
-    """Answers for one remote side (`host`, `port`, `ssh_key`) and the programs it lacks."""
+def ask_endpoint(
+    ctx: Context, role: str, current: dict, programs: set[str]
+) -> tuple[dict, list[str], float | None]:
+    """Answers for one remote side (`host`, `port`, `ssh_key`), the programs it lacks,
+    and the link speed to it in bytes per second (None: not measured)."""
     answers = dict(current)
     while True:
         answers = _ask_answers(ctx, role, answers)
         endpoint = endpoint_of(answers)
-        outcome, missing = check(ctx, endpoint, programs)
+        outcome, missing, rate = check(ctx, endpoint, programs)
         if outcome != CHANGE:
-            return answers, missing
+            return answers, missing, rate
 
 
 def _ask_answers(ctx: Context, role: str, current: dict) -> dict:
@@ -85,15 +88,16 @@ def endpoint_of(answers: dict) -> Endpoint:
     )
 
 
-def check(ctx: Context, endpoint: Endpoint, programs: set[str]) -> tuple[str, list[str]]:
-    """Check until it works or the person decides; returns (outcome, missing programs)."""
+def check(ctx: Context, endpoint: Endpoint, programs: set[str]) -> tuple[str, list[str], float | None]:
+    """Check until it works or the person decides; returns (outcome, missing programs,
+    the link speed measured once logged in)."""
     ui = ctx.ui
     while True:
         ui.say(f"Checking ssh to {endpoint.label} ...")
         problem, missing = _check_once(ctx, endpoint, programs)
         if problem is None:
             ui.ok(f"logged in to {endpoint.label}; found {', '.join(sorted(programs))}")
-            return "ok", []
+            return "ok", [], measure(ctx, endpoint)
         ui.problem(problem.message)
         choices = [("Retry the check", RETRY), ("Change the answers", CHANGE)]
         if problem.kind == sshcheck.MISSING:
@@ -102,7 +106,21 @@ def check(ctx: Context, endpoint: Endpoint, programs: set[str]) -> tuple[str, li
             choices.append(("Continue anyway (runs fail until this is fixed)", CONTINUE))
         action = ui.select("What now?", choices, default=RETRY)
         if action != RETRY:
-            return action, missing
+            return action, missing, None
+
+
+def measure(ctx: Context, endpoint: Endpoint) -> float | None:
+    """The link speed to the endpoint (bytes per second), said as it is measured; None if it fails."""
+    size = summary.size_words(sshcheck.PROBE_BYTES)
+    try:
+        rate = sshcheck.link_speed(ctx.executor, endpoint)
+    except ZswError as exc:
+        ctx.ui.warn(f"could not measure the link speed to {endpoint.label}: {exc}")
+        return None
+    ctx.ui.ok(
+        f"link speed: {summary.rate_words(rate)} (timed over {size} of random data sent to {endpoint.label})"
+    )
+    return rate
 
 
 def _check_once(ctx: Context, endpoint: Endpoint, programs: set[str]):

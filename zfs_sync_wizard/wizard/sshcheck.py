@@ -161,6 +161,21 @@ def missing_programs(ex: Executor, endpoint: Endpoint, programs: set[str]) -> li
     return probes.parse_probe(result.stdout)
 
 
+PROBE_BYTES = 8 << 20  # the link speed's sample: cheap on any link, long enough to be timed
+RAMP_BYTES = 1 << 20  # sent first in both samples: ssh's login and the ramp-up of its window
+_SHORTEST = 0.001  # seconds: a difference smaller than this is measured as this
+
+
+def link_speed(ex: Executor, endpoint: Endpoint, nbytes: int = PROBE_BYTES) -> float:
+    """Bytes per second from this machine through ssh to the endpoint, as a long transfer
+    goes: random (incompressible) bytes into `cat >/dev/null` there, RAMP_BYTES and then
+    RAMP_BYTES + `nbytes`; the difference of the two times is what `nbytes` took once ssh
+    had logged in and its window had opened."""
+    start = ex.upload_time(endpoint, RAMP_BYTES)
+    took = ex.upload_time(endpoint, RAMP_BYTES + nbytes)
+    return nbytes / max(took - start, _SHORTEST)
+
+
 def default_key(ssh_dir: Path) -> str | None:
     """The key ssh tries first when none is named (for the ssh-copy-id hint)."""
     for name in ("id_ed25519", "id_ecdsa", "id_rsa"):

@@ -32,6 +32,7 @@ class Facts:
     runs: Sequence[int] = ()  # epoch seconds of the scheduled runs to come (a year's, or `capped` of them)
     capped: bool = False
     schedule: str = ""  # the schedule in words, e.g. "nightly at 02:00"
+    rate: float | None = None  # bytes per second the ssh check measured (None: not measured, or local)
 
 
 def describe(job: Job, facts: Facts) -> list[str]:
@@ -42,8 +43,8 @@ def describe(job: Job, facts: Facts) -> list[str]:
         lines.append(f"Next run: continues from @{facts.resumed_from}, sending only what changed since.")
     elif facts.size is not None:
         lines.append(
-            f"First run: sends everything, about {_size(facts.size)} (the datasets' referenced size); "
-            "later runs send only what changed."
+            f"First run: sends everything, about {size_words(facts.size)} (the datasets' referenced size)"
+            f"{_at_rate(facts.size, facts.rate)}; later runs send only what changed."
         )
     else:
         lines.append("First run: sends everything; later runs send only what changed.")
@@ -133,8 +134,38 @@ def _year(job: Job, facts: Facts) -> list[str]:
     ]
 
 
-def _size(n: int) -> str:
+def size_words(n: float) -> str:
+    """'2.0 GiB', '8.0 MiB'."""
     return humanize.naturalsize(n, binary=True)
+
+
+def rate_words(rate: float) -> str:
+    """Bytes per second as a person says them: '11 MiB/s', '3.4 MiB/s', '640 KiB/s'."""
+    value, unit = float(rate), "B"
+    for bigger in ("KiB", "MiB", "GiB"):
+        if value < 1024 * 0.95:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}/s" if value < 10 else f"{value:.0f} {unit}/s"
+
+
+def duration_words(seconds: float) -> str:
+    """A transfer's estimated time: 'under a minute', 'about 3 minutes', 'about 5 hours', 'about 2 days'."""
+    minutes = seconds / 60
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 90:
+        return "about a minute" if round(minutes) == 1 else f"about {round(minutes)} minutes"
+    hours = minutes / 60
+    if hours < 36:
+        return f"about {round(hours)} hours"
+    return f"about {round(hours / 24)} days"
+
+
+def _at_rate(size: int, rate: float | None) -> str:
+    if not rate:
+        return ""
+    return f": {duration_words(size / rate)} at the {rate_words(rate)} the ssh check measured"
 
 
 _OVERVIEW = ("estimated size", "error:", "warning:")
