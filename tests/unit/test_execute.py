@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,6 +34,7 @@ pytestmark = pytest.mark.timeout(30)
 LOCAL = Endpoint()
 REMOTE = Endpoint(host="backup")
 UNREACHABLE = Endpoint(host="unreachable")
+REPO = Path(__file__).resolve().parents[2]
 
 
 def stage(name: str, *argv: str, endpoint: Endpoint = LOCAL) -> pl.Stage:
@@ -153,6 +157,32 @@ def test_failing_last_stage_is_blamed_not_the_broken_pipe_upstream(upstream, ups
     assert err.others == [f"yes exit {upstream_status}"]
     assert "boom" in str(err)
     assert str(err).endswith(f"  boom\n  (also: yes exit {upstream_status})")
+
+
+def test_on_a_terminal_the_broken_pipe_of_mbuffer_is_not_blamed(tmp_path):
+    """mbuffer writes its errors to /dev/tty when it has a controlling terminal (the wizard's
+    "Run now" and restore): the stages get none, so its "Broken pipe" reaches the blame."""
+    program = tmp_path / "run.py"
+    program.write_text(
+        "from zfs_sync_wizard.commands import pipeline as pl\n"
+        "from zfs_sync_wizard.errors import StageFailed\n"
+        "from zfs_sync_wizard.running.execute import Executor\n"
+        "stages = [pl.Stage('zfs send', ('sh', '-c', 'exec head -c 50000000 /dev/zero')),\n"
+        "          pl.Stage('mbuffer', ('mbuffer', '-q', '-s', '128k', '-m', '1M')),\n"
+        "          pl.Stage('zfs receive', ('sh', '-c', 'head -c 10 >/dev/null; echo out of space >&2; exit 1'))]\n"
+        "try:\n"
+        "    Executor().pipeline(stages)\n"
+        "except StageFailed as exc:\n"
+        "    print('BLAMED', exc.stage, exc.status)\n"
+    )
+    if shutil.which("mbuffer") is None or shutil.which("script") is None:
+        pytest.skip("needs mbuffer and script(1)")
+    argv = f"{shlex.quote(sys.executable)} {shlex.quote(str(program))}"
+    done = subprocess.run(  # script(1) gives the program a controlling terminal, as a person's shell does
+        ["script", "-qec", argv, "/dev/null"], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert "BLAMED zfs receive 1" in done.stdout, done.stdout + done.stderr
+    assert "mbuffer" not in done.stdout  # nothing of it reached the terminal
 
 
 def test_failing_middle_stage_is_blamed(tmp_path):

@@ -255,6 +255,9 @@ class Executor:
                     "_err": collect,
                     "_env": _c_locale(),
                     "_preexec_fn": _die_with_runner,
+                    # no controlling terminal: mbuffer writes its errors to /dev/tty when it has one,
+                    # where they escape the stage's stderr and the blame ("Broken pipe" is a consequence)
+                    "_new_session": True,
                 }
                 kwargs["_in"] = previous if previous is not None else nothing
                 if i < len(procs) - 1:
