@@ -23,6 +23,7 @@ STEP = Send("zsw_media_2", "zsw_media_1")
 FORCED = Send("zsw_media_2", "zsw_media_1", force=True)
 SETTINGS = [
     pl.PipelineSettings("zstd"),
+    pl.PipelineSettings("zstd-fast"),
     pl.PipelineSettings("lz4"),
     pl.PipelineSettings("zstd", "1G", "10M", 4096),
 ]

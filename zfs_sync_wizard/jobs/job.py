@@ -61,12 +61,16 @@ class Job:
     receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
 
     @property
+    def crosses_ssh(self) -> bool:
+        return not (self.source.endpoint.is_local and self.destination.endpoint.is_local)
+
+    @property
     def wire_compression(self) -> str | None:
-        """The compressor used on the wire, None when the data stays local."""
-        crosses_ssh = not (self.source.endpoint.is_local and self.destination.endpoint.is_local)
+        """The compressor a transfer may use on the wire (what --check looks for), None when the
+        data stays local; `auto` decides per dataset (planning/compression.py)."""
         if self.compression == "auto":
-            return "zstd" if crosses_ssh else None
-        return None if self.compression == "none" or not crosses_ssh else self.compression
+            return "zstd" if self.crosses_ssh else None
+        return None if self.compression == "none" or not self.crosses_ssh else self.compression
 
     @property
     def hold_tag(self) -> str:
