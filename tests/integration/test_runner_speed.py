@@ -29,3 +29,27 @@ def test_auto_compression_follows_the_data(hosts, tmp_path):
     ok(product.run("media"))
     assert_same(src, "tank/media", dst, "backup/media")
     assert_same(src, "tank/media/films", dst, "backup/media/films")
+
+
+def test_zfs_fuse_cannot_tell_unchanged_so_every_run_takes_a_snapshot(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "tank/media"])
+    src.write_random("tank/media", "movie.mkv", 64 << 10)
+    product = Product(src, tmp_path)
+    product.job("media", push_job(dst))
+
+    checked = ok_check(product.run("--check", "media"))
+    assert (
+        "media: unchanged source: zfs on localhost cannot tell (no `written` property, e.g. zfs-fuse)"
+        in checked
+    )
+    ok(product.run("media"))
+    first = assert_same(src, "tank/media", dst, "backup/media")
+    ok(product.run("media"))  # nothing new on the source: zfs-fuse cannot tell, so today's behaviour
+    second = assert_same(src, "tank/media", dst, "backup/media")
+    assert len(second) == 1 and second != first  # a new replication snapshot, sent; the old one pruned
+
+
+def ok_check(result) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -22,7 +22,7 @@ from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
 from ..jobs import delegation, names, paths
 from ..jobs.job import Job, check_destinations, load_defaults, load_job
 from ..operations import logview, metrics, notify, verification
-from ..planning import capabilities
+from ..planning import capabilities, unchanged
 from ..running import logfile, records, runner
 from ..running.check import check
 from ..running.execute import Executor
@@ -207,6 +207,9 @@ def _check_job(job: Job) -> ExitCode:
         print(f"{job.name}: {endpoint.label}: ok ({', '.join(programs)})")
     src, dst = found[job.source.endpoint][1], found[job.destination.endpoint][1]
     print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
+    if job.take_snapshots:  # nothing new, nothing done: where the source can tell
+        said = unchanged.describe(job.when_unchanged, src.written, job.source.endpoint.label)
+        print(f"{job.name}: unchanged source: {said}")
     try:  # destination.properties: what this receiver can honour
         _, note = capabilities.receive_options(
             dst, job.receive_set, job.receive_exclude, job.destination.endpoint.label

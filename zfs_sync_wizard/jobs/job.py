@@ -59,6 +59,7 @@ class Job:
     source_exclude: tuple[str, ...] = ()  # child datasets left out by name pattern
     receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
     receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
+    when_unchanged: str = "skip"  # skip: no snapshot when nothing was written (planning/unchanged.py)
 
     @property
     def crosses_ssh(self) -> bool:
@@ -176,6 +177,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         source_exclude=tuple(s["source"]["exclude"]),
         receive_set=tuple(dst["properties"]["set"].items()),
         receive_exclude=tuple(dst["properties"]["exclude"]),
+        when_unchanged=snaps["when_unchanged"],
     )
 
 

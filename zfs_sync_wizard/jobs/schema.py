@@ -252,6 +252,7 @@ SCHEMA: dict[str, Any] = {
         "include": (_check_globs, ["*"]),
         "exclude": (_check_globs, []),
         "take_at_end": (_check_bool, False),
+        "when_unchanged": (_choice("skip", "take"), "skip"),  # planning/unchanged.py
     },
     "retention": {
         "source": {
