@@ -83,6 +83,7 @@ def sender_scripts() -> list[str]:
         zfs.destroy_snapshot("tank/media/tv", "zsw_media_1"),
         zfs.bookmarks("tank/media"),
         zfs.pools(),
+        zfs.pool_sync("tank"),
         zfs.all_datasets(),
     ]:
         scripts.append(ssh.remote_command(ssh.quote(argv)))
@@ -184,6 +185,9 @@ REFUSED = [
     ("a stray brace", wrap("zfs list }"), SENDER, "braces"),
     ("unbalanced braces", wrap("{ zfs list"), SENDER, "unbalanced"),
     ("zpool beyond listing", wrap("zpool destroy tank"), SENDER, "not allowed: zpool"),
+    ("zpool sync of another pool", wrap("zpool sync rpool"), SENDER, "not allowed: zpool sync rpool"),
+    ("zpool sync of every pool", wrap("zpool sync"), SENDER, "not allowed: zpool sync"),
+    ("zpool sync on a receiver", wrap("zpool sync backup"), RECEIVER, "not allowed: zpool sync backup"),
     ("a long option", wrap("zfs send --resume=1-abc-10-0000"), SENDER, "long options"),
     ("ssh onwards", wrap("ssh other zfs receive x"), SENDER, "not allowed: ssh"),
 ]

@@ -36,6 +36,11 @@ def all_datasets() -> list[str]:
     return ["zfs", "get", "-Hp", "-o", "name,property,value", "type,used,referenced"]
 
 
+def pool_sync(pool: str) -> list[str]:
+    """Commit the pool's open transaction group, so `written` counts what was just written."""
+    return ["zpool", "sync", pool]
+
+
 def pools() -> list[str]:
     return ["zpool", "list", "-H", "-o", "name"]
 
