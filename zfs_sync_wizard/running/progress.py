@@ -15,7 +15,7 @@ import contextlib
 import logging
 from typing import Callable
 
-import humanize
+from ..planning import sizes
 
 log = logging.getLogger("zfs_sync_wizard")
 
@@ -32,7 +32,7 @@ def parse(line: str) -> tuple[float, int] | None:
 
 
 def _size(count: float) -> str:
-    return humanize.naturalsize(count, binary=True)
+    return sizes.human(count)
 
 
 def _duration(seconds: float) -> str:
