@@ -76,6 +76,7 @@ def sender_scripts() -> list[str]:
         zfs.written("tank/media", "zsw_media_1"),
         zfs.estimate(send),
         zfs.hold("zsw_media", "tank/media", "zsw_media_2"),
+        zfs.hold_all("zsw_media", ["tank/media@zsw_media_2", "tank/media/tv@zsw_media_2"]),
         zfs.release("zsw_media", "tank/media", "zsw_media_1"),
         zfs.holds(["tank/media@zsw_media_1", "tank/media/tv@zsw_media_1"]),
         zfs.release_all("zsw_media", ["tank/media@a", "tank/media/tv@a"]),
@@ -109,6 +110,7 @@ def receiver_scripts() -> list[str]:
         zfs.create_parents("backup/media/tv"),
         zfs.unmount("backup/media"),
         zfs.set_readonly("backup/media"),
+        zfs.set_readonly("backup/media", "backup/media/tv"),
         zfs.value("mounted", "backup"),  # a parent, read only
     ]:
         scripts.append(ssh.remote_command(ssh.quote(argv)))

@@ -63,6 +63,7 @@ class RunState:
     receive_options: list = field(
         default_factory=list
     )  # -o/-x for every zfs receive (destination.properties)
+    fresh: list = field(default_factory=list)  # destinations received in full: readonly=on after the sends
 
     @property
     def src(self) -> Endpoint:

@@ -81,6 +81,7 @@ def _run(s: RunState) -> None:
             ex.run(s.dst, zfs.unmount(pair.destination), changes=True)
     for pair in pairs:
         run_pair(s, pair, src_inv[pair.source])
+    _set_readonly(s)
     if opts.dry_run:
         src_after, dst_after = plan.predicted(src_inv, dst_inv, pairs, planned, int(time.time()))
         arrived = plan.transfers(pairs)
@@ -134,6 +135,17 @@ def _plan(
             log.info("%s: %s", job.name, notes[-1])
             return None, as_is
     return planned, pairs
+
+
+def _set_readonly(s: RunState) -> None:
+    """readonly=on for every destination received in full: one command for all of them."""
+    if not s.fresh:
+        return
+    result = s.ex.run(s.dst, zfs.set_readonly(*s.fresh), changes=True, check=False)
+    if result is not None and result.status != 0:
+        s.outcome.errors.append(
+            f"{s.dst.label}: zfs set readonly=on {' '.join(s.fresh)}: {result.stderr.strip()}"
+        )
 
 
 def _snapshot(s: RunState, datasets: list[str], name: str) -> None:

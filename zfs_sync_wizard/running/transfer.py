@@ -89,7 +89,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                     codec,
                 )
             if step.kind == "full" and s.job.readonly:
-                s.ex.run(s.dst, zfs.set_readonly(pair.destination), changes=True)
+                s.fresh.append(pair.destination)  # readonly=on, one command for all (runner.py)
             if resumed:
                 _catch_up(s, pair, source, flags, codec)
                 break
