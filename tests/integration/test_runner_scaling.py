@@ -1,5 +1,5 @@
 """How many commands a run issues: a deterministic guard against per-dataset
-listing (the field's top performance complaint), not a timing test."""
+listing and bookkeeping (the field's top performance complaint), not a timing test."""
 
 from __future__ import annotations
 
@@ -51,12 +51,26 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
     assert first["zfs snapshot"] == 1  # one recursive, atomic snapshot
     assert first["pipeline: zfs send"] == datasets
     assert first["command -v"] == 2  # one probe of programs and zfs features per side
+    # bookkeeping: one command per side for every dataset, not one per dataset
+    assert first["zfs hold"] == 2  # the new base, on both sides
+    assert first["zfs set"] == 1  # readonly=on on every dataset received in full
 
     ok(product.run("many"))
     second = commands_of_last_run(product, "many")
     assert second["zfs get"] == 4
     assert second["pipeline: zfs send"] == datasets
     assert second["zfs destroy"] == 2 * datasets  # the previous replication snapshot, on both sides
-    # the previous base's holds are released: zfs-fuse has no `zfs holds`, so one release each
-    assert second["zfs release"] == 2 * datasets
+    # the previous base's holds are released, one command per side: zfs-fuse has no `zfs holds`,
+    # so it releases every held snapshot at once (all the job's: one release that succeeds)
+    assert second["zfs release"] == 2
+    assert second["zfs hold"] == 2
+    assert "zfs set" not in second  # nothing arrived in full
     assert len(dst.snapshots("backup/media/show3")) == 1
+    for host, dataset in ((src, "tank/media"), (dst, "backup/media")):  # every base held, no stale hold
+        for name in ["", *(f"/show{i}" for i in range(CHILDREN))]:
+            (base,) = host.snapshots(dataset + name)
+            userrefs = host.run(["zfs", "get", "-H", "-o", "value", "userrefs", f"{dataset}{name}@{base}"])
+            assert userrefs.stdout.strip() == "1", (host, dataset + name)
+    assert (
+        dst.run(["zfs", "get", "-H", "-o", "value", "readonly", "backup/media/show7"]).stdout.strip() == "on"
+    )

@@ -23,6 +23,7 @@ STEP = Send("zsw_media_2", "zsw_media_1")
 FORCED = Send("zsw_media_2", "zsw_media_1", force=True)
 SETTINGS = [
     pl.PipelineSettings("zstd"),
+    pl.PipelineSettings("zstd-fast"),
     pl.PipelineSettings("lz4"),
     pl.PipelineSettings("zstd", "1G", "10M", 4096),
 ]
@@ -75,6 +76,7 @@ def sender_scripts() -> list[str]:
         zfs.written("tank/media", "zsw_media_1"),
         zfs.estimate(send),
         zfs.hold("zsw_media", "tank/media", "zsw_media_2"),
+        zfs.hold_all("zsw_media", ["tank/media@zsw_media_2", "tank/media/tv@zsw_media_2"]),
         zfs.release("zsw_media", "tank/media", "zsw_media_1"),
         zfs.holds(["tank/media@zsw_media_1", "tank/media/tv@zsw_media_1"]),
         zfs.release_all("zsw_media", ["tank/media@a", "tank/media/tv@a"]),
@@ -82,6 +84,7 @@ def sender_scripts() -> list[str]:
         zfs.destroy_snapshot("tank/media/tv", "zsw_media_1"),
         zfs.bookmarks("tank/media"),
         zfs.pools(),
+        zfs.pool_sync("tank"),
         zfs.all_datasets(),
     ]:
         scripts.append(ssh.remote_command(ssh.quote(argv)))
@@ -107,6 +110,7 @@ def receiver_scripts() -> list[str]:
         zfs.create_parents("backup/media/tv"),
         zfs.unmount("backup/media"),
         zfs.set_readonly("backup/media"),
+        zfs.set_readonly("backup/media", "backup/media/tv"),
         zfs.value("mounted", "backup"),  # a parent, read only
     ]:
         scripts.append(ssh.remote_command(ssh.quote(argv)))
@@ -183,6 +187,9 @@ REFUSED = [
     ("a stray brace", wrap("zfs list }"), SENDER, "braces"),
     ("unbalanced braces", wrap("{ zfs list"), SENDER, "unbalanced"),
     ("zpool beyond listing", wrap("zpool destroy tank"), SENDER, "not allowed: zpool"),
+    ("zpool sync of another pool", wrap("zpool sync rpool"), SENDER, "not allowed: zpool sync rpool"),
+    ("zpool sync of every pool", wrap("zpool sync"), SENDER, "not allowed: zpool sync"),
+    ("zpool sync on a receiver", wrap("zpool sync backup"), RECEIVER, "not allowed: zpool sync backup"),
     ("a long option", wrap("zfs send --resume=1-abc-10-0000"), SENDER, "long options"),
     ("ssh onwards", wrap("ssh other zfs receive x"), SENDER, "not allowed: ssh"),
 ]

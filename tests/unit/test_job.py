@@ -68,6 +68,7 @@ def test_push_minimal_gets_every_default():
     assert (job.compression, job.buffer, job.bandwidth_limit) == ("auto", "128M", None)
     assert (job.incremental, job.initial) == ("intermediate", "oldest")
     assert (job.take_snapshots, job.snapshot_prefix, job.keep, job.schedule) == (True, "zsw", 1, None)
+    assert job.when_unchanged == "skip"
     assert job.snapshot_stem == "zsw_push_minimal_"
     assert job.wire_compression == "zstd"
 
@@ -121,6 +122,7 @@ def test_every_key_sample_sets_every_schema_key():
     assert (job.compression, job.buffer, job.bandwidth_limit) == ("lz4", "1G", "20M")
     assert (job.incremental, job.initial) == ("direct", "newest")
     assert (job.take_snapshots, job.snapshot_prefix, job.keep, job.hold) == (True, "nightly", 7, False)
+    assert job.when_unchanged == "take"
     assert (job.snapshot_source, job.snapshot_include, job.snapshot_exclude) == (
         "existing",
         ("autosnap_*_daily", "autosnap_*_weekly"),

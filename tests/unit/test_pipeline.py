@@ -45,6 +45,20 @@ SEND_ZSTD = f"{{ {ZSEND}; echo zsw-exit:0:$? >&2; }} | {{ zstd -q -c -3; echo zs
 
 RENDER_CASES = [
     # id, src, dst, options, expected line
+    (
+        "push zstd-fast (compression: auto)",
+        LOCAL,
+        DST,
+        pl.PipelineSettings("zstd-fast"),
+        f"{ZSEND} | {PV} | zstd -q -c -1 | {MBUF} | {SSH_DST} " + R(RECV_ZSTD),
+    ),
+    (
+        "push none (auto found nothing to gain)",
+        LOCAL,
+        DST,
+        pl.PipelineSettings("none"),
+        f"{ZSEND} | {PV} | {MBUF} | {SSH_DST} " + R(f"{{ {MBUF}; echo zsw-exit:3:$? >&2; }} | {ZRECV}"),
+    ),
     ("push zstd", LOCAL, DST, ZSTD, f"{ZSEND} | {PV} | zstd -q -c -3 | {MBUF} | {SSH_DST} " + R(RECV_ZSTD)),
     (
         "push lz4",

@@ -13,13 +13,14 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ExitCode, Interrupted, UsageError, ZswError
-from ..jobs.job import Job
-from ..planning import restore as rp
-from ..running import restore as rr
-from ..running.context import RunOptions
-from ..running.lock import job_lock
+
+if TYPE_CHECKING:  # the commands import them when they run: the runner's --help needs only the arguments
+    from ..jobs.job import Job
+    from ..planning import restore as rp
+    from ..running import restore as rr
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def request(job: Job, args, now: datetime) -> rp.Request:
     """The restore the command line asks for (UsageError naming the option when it is wrong)."""
+    from ..planning import restore as rp
+
     if not args.snapshot:
         raise UsageError("--restore needs --snapshot SNAP (the backup's snapshots: zfs-sync-run --status)")
     snap = args.snapshot.partition("@")[2] or args.snapshot
@@ -60,6 +63,10 @@ def request(job: Job, args, now: datetime) -> rp.Request:
 
 
 def run(job: Job, args, state: Path, prog: str) -> ExitCode:
+    from ..running import restore as rr
+    from ..running.context import RunOptions
+    from ..running.lock import job_lock
+
     now = datetime.now()
     try:
         req = request(job, args, now)
@@ -89,6 +96,9 @@ def run(job: Job, args, state: Path, prog: str) -> ExitCode:
 
 
 def _report(job: Job, req: rp.Request, done: rr.Restored, dry_run: bool, now: datetime) -> None:
+    from ..planning import restore as rp
+    from ..running import restore as rr
+
     target = f"{req.endpoint.label}:{req.target}@{req.snapshot}"
     if dry_run:
         print(f"# afterwards: {target} must have guid {done.guid}, the backup's")

@@ -2,6 +2,9 @@
 
 Prints nothing on success; errors go to stderr naming what failed, where,
 and what to do; the exit status says what happened (zfs-sync-run(8)).
+
+Each command imports what it needs when it runs: `--version` and `--help`
+import no YAML, no `sh`, no croniter (tests/unit/test_startup.py).
 """
 
 from __future__ import annotations
@@ -16,18 +19,15 @@ import time
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import ConfigError, ExitCode, Interrupted, UsageError, ZswError
-from ..jobs import delegation, names, paths
-from ..jobs.job import Job, check_destinations, load_defaults, load_job
-from ..operations import logview, metrics, notify, verification
-from ..planning import capabilities
-from ..running import logfile, records, runner
-from ..running.check import check
-from ..running.execute import Executor
-from ..running.lock import destination_lock, job_lock
+from ..jobs import names, paths
 from . import restore, watch
+
+if TYPE_CHECKING:
+    from ..jobs.job import Job
 
 log = logging.getLogger("zfs_sync_wizard")
 PROG = "zfs-sync-run"
@@ -111,6 +111,8 @@ def main(argv: list | None = None) -> int:
         if args.verify:
             code = _verify_job(job, args.deep, state)
         elif args.log:
+            from ..operations import logview
+
             code = logview.print_latest(job, state)
         elif args.check:
             code = _check_job(job)
@@ -157,6 +159,8 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _select_jobs(args) -> list:
+    from ..jobs.job import check_destinations, load_defaults, load_job
+
     if args.deep and not args.verify:
         raise UsageError("--deep goes with --verify")
     if not (args.jobs or args.all or args.job_file):
@@ -184,6 +188,8 @@ def _select_jobs(args) -> list:
 
 def _other_jobs(conf: Path, defaults: dict, jobs: list) -> list:
     """The config dir's other valid jobs (an invalid one fails when it is run itself)."""
+    from ..jobs.job import load_job
+
     chosen = {job.path for job in jobs}
     others = []
     for path in sorted(paths.jobs_dir(conf).glob("*.yaml")):
@@ -197,6 +203,11 @@ def _other_jobs(conf: Path, defaults: dict, jobs: list) -> list:
 
 
 def _check_job(job: Job) -> ExitCode:
+    from ..jobs import delegation
+    from ..planning import capabilities, unchanged
+    from ..running.check import check
+    from ..running.execute import Executor
+
     ex = Executor()
     try:
         found = check(job, ex)
@@ -207,6 +218,9 @@ def _check_job(job: Job) -> ExitCode:
         print(f"{job.name}: {endpoint.label}: ok ({', '.join(programs)})")
     src, dst = found[job.source.endpoint][1], found[job.destination.endpoint][1]
     print(f"{job.name}: transfers: {', '.join(capabilities.describe(src, dst))}")
+    if job.take_snapshots:  # nothing new, nothing done: where the source can tell
+        said = unchanged.describe(job.when_unchanged, src.written, job.source.endpoint.label)
+        print(f"{job.name}: unchanged source: {said}")
     try:  # destination.properties: what this receiver can honour
         _, note = capabilities.receive_options(
             dst, job.receive_set, job.receive_exclude, job.destination.endpoint.label
@@ -223,6 +237,9 @@ def _check_job(job: Job) -> ExitCode:
 
 
 def _verify_job(job: Job, deep: bool, state: Path) -> ExitCode:
+    from ..operations import verification
+    from ..running.lock import job_lock
+
     try:
         # --deep clones a snapshot for a while: not while a run of the job prunes or receives
         with job_lock(state, job) if deep else contextlib.nullcontext():
@@ -239,6 +256,10 @@ def _verify_job(job: Job, deep: bool, state: Path) -> ExitCode:
 
 
 def _run_job(job: Job, args, state: Path) -> ExitCode:
+    from ..operations import metrics, notify
+    from ..running import logfile, records, runner
+    from ..running.lock import destination_lock, job_lock
+
     run_id = logfile.run_id(datetime.now(), os.getpid())
     record = records.RunRecord(job=job.name, start=_now(), id=run_id, dry_run=args.dry_run)
     outcome = None

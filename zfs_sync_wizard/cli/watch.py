@@ -3,7 +3,8 @@
 Without job names both look at every job in the config dir.  `--monitor`
 follows the Nagios plugin convention to the letter, including for its own
 errors: a bad threshold or an invalid job file is UNKNOWN (exit 3) with one
-line of output, never a traceback or exit 2.
+line of output, never a traceback or exit 2.  Only the arguments are defined
+at import time (for the runner's --help); the commands import what they use.
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import ExitCode, ZswError
-from ..operations import facts
-from ..operations import monitor as nagios
-from ..operations import status as report
-from ..planning.lag import Thresholds
-from ..running.execute import Executor
 
 DEFAULT_WARN, DEFAULT_CRIT = "26h", "50h"
 
@@ -53,6 +49,10 @@ def every_job_by_default(args) -> None:
 
 
 def status(jobs: list, state: Path, as_json: bool) -> int:
+    from ..operations import facts
+    from ..operations import status as report
+    from ..running.execute import Executor
+
     now = datetime.now().astimezone()
     ex = Executor()
     entries = facts.read_crontab(ex)
@@ -66,6 +66,10 @@ def status(jobs: list, state: Path, as_json: bool) -> int:
 
 def monitor(args, select_jobs) -> int:
     """Print the plugin's one line; return its Nagios state as the exit status."""
+    from ..operations import monitor as nagios
+    from ..planning.lag import Thresholds
+    from ..running.execute import Executor
+
     every_job_by_default(args)
     try:
         limits = Thresholds.parse(args.warn, args.crit)

@@ -28,6 +28,7 @@ from .ssh import quote, remote_command, ssh_argv
 
 COMPRESSORS = {
     "zstd": (["zstd", "-q", "-c", "-3"], ["zstd", "-q", "-d", "-c"]),
+    "zstd-fast": (["zstd", "-q", "-c", "-1"], ["zstd", "-q", "-d", "-c"]),  # compression: auto
     "lz4": (["lz4", "-q", "-c"], ["lz4", "-q", "-d", "-c"]),
 }
 _MARKER = re.compile(r"^zsw-exit:(\d+):(\d+)$")
@@ -47,7 +48,7 @@ class Stage:
 class PipelineSettings:
     """How a job's stream is carried: compressor, buffer, rate limit, size for pv."""
 
-    compression: str | None = None  # "zstd", "lz4" or None
+    compression: str | None = None  # a key of COMPRESSORS ("zstd", "zstd-fast", "lz4") or None
     buffer: str | None = "128M"  # mbuffer memory, None for no mbuffer
     bandwidth_limit: str | None = None  # pv -L
     size: int | None = None  # pv -s, when ZFS gave an estimate

@@ -36,6 +36,11 @@ def all_datasets() -> list[str]:
     return ["zfs", "get", "-Hp", "-o", "name,property,value", "type,used,referenced"]
 
 
+def pool_sync(pool: str) -> list[str]:
+    """Commit the pool's open transaction group, so `written` counts what was just written."""
+    return ["zpool", "sync", pool]
+
+
 def pools() -> list[str]:
     return ["zpool", "list", "-H", "-o", "name"]
 
@@ -98,6 +103,11 @@ def hold(tag: str, dataset: str, name: str) -> list[str]:
     return ["zfs", "hold", tag, f"{dataset}@{name}"]
 
 
+def hold_all(tag: str, snapshots: Sequence[str]) -> list[str]:
+    """One `zfs hold` for many snapshots (`dataset@name`): one command per side, not per dataset."""
+    return ["zfs", "hold", tag, *snapshots]
+
+
 def release(tag: str, dataset: str, name: str) -> list[str]:
     return ["zfs", "release", tag, f"{dataset}@{name}"]
 
@@ -142,8 +152,9 @@ def unmount(dataset: str) -> list[str]:
     return ["zfs", "unmount", dataset]
 
 
-def set_readonly(dataset: str) -> list[str]:
-    return ["zfs", "set", "readonly=on", dataset]
+def set_readonly(*datasets: str) -> list[str]:
+    """readonly=on for every dataset named: one command for all that arrived in full."""
+    return ["zfs", "set", "readonly=on", *datasets]
 
 
 def rename(old: str, new: str) -> list[str]:

@@ -59,14 +59,19 @@ class Job:
     source_exclude: tuple[str, ...] = ()  # child datasets left out by name pattern
     receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
     receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
+    when_unchanged: str = "skip"  # skip: no snapshot when nothing was written (planning/unchanged.py)
+
+    @property
+    def crosses_ssh(self) -> bool:
+        return not (self.source.endpoint.is_local and self.destination.endpoint.is_local)
 
     @property
     def wire_compression(self) -> str | None:
-        """The compressor used on the wire, None when the data stays local."""
-        crosses_ssh = not (self.source.endpoint.is_local and self.destination.endpoint.is_local)
+        """The compressor a transfer may use on the wire (what --check looks for), None when the
+        data stays local; `auto` decides per dataset (planning/compression.py)."""
         if self.compression == "auto":
-            return "zstd" if crosses_ssh else None
-        return None if self.compression == "none" or not crosses_ssh else self.compression
+            return "zstd" if self.crosses_ssh else None
+        return None if self.compression == "none" or not self.crosses_ssh else self.compression
 
     @property
     def hold_tag(self) -> str:
@@ -172,6 +177,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         source_exclude=tuple(s["source"]["exclude"]),
         receive_set=tuple(dst["properties"]["set"].items()),
         receive_exclude=tuple(dst["properties"]["exclude"]),
+        when_unchanged=snaps["when_unchanged"],
     )
 
 

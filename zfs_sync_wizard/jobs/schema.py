@@ -11,8 +11,6 @@ import copy
 import re
 from typing import Any, Callable
 
-from croniter import croniter
-
 from ..errors import ConfigError
 from . import names
 from .endpoint import DEFAULT_PORT
@@ -105,7 +103,11 @@ CRON_SHORTCUTS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yea
 def _check_cron(v):
     # exactly five fields: a sixth would become part of the command in a crontab line
     fields_ok = isinstance(v, str) and (len(v.split()) == 5 or v.strip() in CRON_SHORTCUTS)
-    if not fields_ok or not croniter.is_valid(v):
+    if fields_ok:
+        from croniter import croniter  # only for a job with a schedule, not by every command
+
+        fields_ok = croniter.is_valid(v)
+    if not fields_ok:
         raise ValueError("expected a cron expression of five fields, e.g. '0 2 * * *' (02:00 daily)")
     return v
 
@@ -252,6 +254,7 @@ SCHEMA: dict[str, Any] = {
         "include": (_check_globs, ["*"]),
         "exclude": (_check_globs, []),
         "take_at_end": (_check_bool, False),
+        "when_unchanged": (_choice("skip", "take"), "skip"),  # planning/unchanged.py
     },
     "retention": {
         "source": {

@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from croniter import croniter
-
 from ..errors import ZswError
 from ..jobs.job import Job
 from ..planning import inventory, lag
@@ -102,6 +100,8 @@ def schedule_of(job: Job, entries: dict[str, Entry] | None, now: datetime) -> Sc
 
 
 def cron_next(expression: str, now: datetime) -> datetime | None:
+    from croniter import croniter
+
     try:
         return croniter(expression, now).get_next(datetime)
     except (ValueError, KeyError):

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import humanize
-from croniter import croniter
+from ..planning import sizes
 
 FAILED = ("failed", "interrupted")
 SUCCEEDED = ("ok", "nothing-to-do")
@@ -67,6 +66,8 @@ def next_run(schedule: str | None, now: datetime) -> datetime | None:
     """When cron starts the job next, for the schedule of its crontab line (None: unscheduled)."""
     if not schedule:
         return None
+    from croniter import croniter
+
     try:
         return croniter(schedule, now).get_next(datetime)
     except (ValueError, KeyError):
@@ -112,11 +113,13 @@ def subject(n: Notice) -> str:
 
 def body(n: Notice, now: datetime) -> str:
     """The text of a mail or a webhook ping: one fact a line, errors last."""
+    import humanize  # only when someone is told: most runs tell nobody
+
     lines = [subject(n), "", f"Job: {n.job}", f"Source: {n.source}", f"Destination: {n.destination}"]
     if n.event != "start":
         lines.append(f"Result: {n.result}")
     if n.event in ("success", "recovery"):
-        lines.append(f"Sent: {humanize.naturalsize(n.bytes, binary=True)}")
+        lines.append(f"Sent: {sizes.human(n.bytes)}")
     if n.event == "recovery":
         lines.append("The previous run had failed; this one succeeded.")
     if n.lag is not None:
@@ -135,6 +138,8 @@ def body(n: Notice, now: datetime) -> str:
 
 
 def _until(when: datetime, now: datetime) -> str:
+    import humanize
+
     seconds = (when - now).total_seconds()
     return (
         "in " + humanize.naturaldelta(seconds) if seconds >= 0 else humanize.naturaldelta(-seconds) + " ago"

@@ -44,6 +44,12 @@ class Capabilities:
         return self.resumable_receive
 
     @property
+    def written(self) -> bool:
+        """The `written` property (space written since the newest snapshot): OpenZFS, told by its
+        receive -s/-A; zfs-fuse has none (and refuses a listing that asks for it)."""
+        return self.modern_receive
+
+    @property
     def batch_destroy(self) -> bool:
         """`zfs destroy ds@a,b,c` in one command: OpenZFS (told by its receive -s/-A); zfs-fuse
         takes one snapshot per command ("invalid dataset name")."""

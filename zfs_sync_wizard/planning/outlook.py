@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
-from croniter import croniter
-
 from . import retention
 from .inventory import Snapshot
 
 
 def run_times(schedule: str, end: datetime, days: int = 365) -> list[datetime]:
     """Every time cron starts `schedule` in the `days` before `end` (UTC)."""
+    from croniter import croniter
+
     start = end - timedelta(days=days)
     times, it = [], croniter(schedule, start)
     while True:

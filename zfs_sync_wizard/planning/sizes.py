@@ -15,6 +15,13 @@ def parse_estimate(text: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+def human(count: float) -> str:
+    """`1.2 MiB`: imported when a size is shown, not by every command that might show one."""
+    import humanize
+
+    return humanize.naturalsize(count, binary=True)
+
+
 def parse_value(text: str) -> int | None:
     """A `zfs get -Hp -o value` integer, None where zfs gave none."""
     value = text.strip()

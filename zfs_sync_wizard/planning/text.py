@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import humanize
-
 from ..errors import StageFailed
 from ..jobs.job import Job
+from . import sizes
 from .plan import ROLLBACK_HINT, Conflict, Pair, Plan, UpToDate
 
 
@@ -67,10 +66,8 @@ def out_of_space(exc: StageFailed) -> bool:
 
 def space_needed(pool: str, available: int | None, needed: int | None) -> str:
     """What a receive that ran out of space needed, as far as both sides can tell."""
-    have = (
-        f"{humanize.naturalsize(available, binary=True)} free" if available is not None else "too little free"
-    )
-    want = f"; this stream needs about {humanize.naturalsize(needed, binary=True)}" if needed else ""
+    have = f"{sizes.human(available)} free" if available is not None else "too little free"
+    want = f"; this stream needs about {sizes.human(needed)}" if needed else ""
     return (
         f"\n  the destination pool {pool} has {have}{want}. Free space there (or grow the pool), "
         "then run again"

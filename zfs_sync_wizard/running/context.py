@@ -9,7 +9,7 @@ from datetime import datetime
 from ..commands.pipeline import PipelineSettings
 from ..jobs.endpoint import Endpoint
 from ..jobs.job import Job
-from ..planning import capabilities
+from ..planning import capabilities, compression
 from ..planning.capabilities import Capabilities
 from .execute import Executor
 from .progress import Progress
@@ -63,6 +63,7 @@ class RunState:
     receive_options: list = field(
         default_factory=list
     )  # -o/-x for every zfs receive (destination.properties)
+    fresh: list = field(default_factory=list)  # destinations received in full: readonly=on after the sends
 
     @property
     def src(self) -> Endpoint:
@@ -76,10 +77,14 @@ class RunState:
     def resumable(self) -> bool:
         return capabilities.resumable(self.src_caps, self.dst_caps)
 
-    def pipeline_settings(self, size: int | None = None) -> PipelineSettings:
-        return pipeline_settings(self.job, size, self.progress.bar)
+    def pipeline_settings(self, size: int | None = None, codec: str | None = None) -> PipelineSettings:
+        return pipeline_settings(self.job, size, self.progress.bar, codec)
 
 
-def pipeline_settings(job: Job, size: int | None = None, bar: bool = False) -> PipelineSettings:
-    """The job's transfer settings as the pipeline builder takes them."""
-    return PipelineSettings(job.wire_compression, job.buffer, job.bandwidth_limit, size, bar)
+def pipeline_settings(
+    job: Job, size: int | None = None, bar: bool = False, codec: str | None = None
+) -> PipelineSettings:
+    """The job's transfer settings as the pipeline builder takes them; `codec` is the dataset's
+    compressor, else the job's own choice before anything is listed (--check, resumed streams)."""
+    wire = codec if codec is not None else compression.choose(job.compression, job.crosses_ssh, (), {}).codec
+    return PipelineSettings(wire, job.buffer, job.bandwidth_limit, size, bar)

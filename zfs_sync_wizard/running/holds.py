@@ -4,7 +4,9 @@ the next incremental's base ("dataset is busy", or OpenZFS 2.3's "it's
 being held"); the hold on the previous base is released, and so is any
 other hold of the job's (planning/holds.py decides which): one `zfs holds`
 and one `zfs release` per side (zfs-fuse has no `zfs holds`: there, one
-release per held snapshot, which fails harmlessly where the tag is not ours)."""
+release of them all, and where that fails, one per held snapshot, which
+fails harmlessly where the tag is not ours).  New holds are one `zfs hold`
+per side for every dataset."""
 
 from __future__ import annotations
 
@@ -20,20 +22,30 @@ from .context import RunState
 
 
 def move(s: RunState, arrived: Sequence[Pair]) -> None:
-    """Hold each dataset's new common snapshot on both sides (reconcile releases the old base)."""
-    if not s.job.hold:
+    """Hold each dataset's new common snapshot on both sides, one command per side (reconcile
+    releases the old base)."""
+    if not s.job.hold or not arrived:
         return
-    for pair in arrived:
-        new = pair.plan.sends[-1].target
-        for endpoint, dataset in ((s.src, pair.source), (s.dst, pair.destination)):
-            _hold(s, endpoint, dataset, new)
-        s.outcome.held.append(f"{pair.source}@{new}")
+    news = [(pair, pair.plan.sends[-1].target) for pair in arrived]
+    _hold(s, s.src, [f"{pair.source}@{new}" for pair, new in news])
+    _hold(s, s.dst, [f"{pair.destination}@{new}" for pair, new in news])
+    s.outcome.held += [f"{pair.source}@{new}" for pair, new in news]
 
 
 def release(s: RunState, endpoint: Endpoint, dataset: str, name: str) -> bool:
     """Release the job's hold (a snapshot it does not hold is no error); whether it was ours."""
     result = s.ex.run(endpoint, zfs.release(s.job.hold_tag, dataset, name), changes=True, check=False)
     return result is None or result.status == 0  # a dry run expects it released
+
+
+def _release_unlisted(s: RunState, endpoint: Endpoint, inv: Inventory, held: Sequence[str]) -> None:
+    """Where zfs cannot list holds: one release of every held snapshot, which succeeds when all
+    are ours (the usual case: the previous bases); else one by one, to tell which were."""
+    result = s.ex.run(endpoint, zfs.release_all(s.job.hold_tag, held), changes=True, check=False)
+    if result is None or result.status == 0:
+        _released(inv, held)
+        return
+    _released(inv, [snap for snap in held if release(s, endpoint, *snap.split("@", 1))])
 
 
 def _released(inv: Inventory, snapshots: Sequence[str]) -> None:
@@ -46,12 +58,15 @@ def _released(inv: Inventory, snapshots: Sequence[str]) -> None:
             snap.props["userrefs"] = str(int(refs) - 1)
 
 
-def _hold(s: RunState, endpoint: Endpoint, dataset: str, name: str) -> None:
-    result = s.ex.run(endpoint, zfs.hold(s.job.hold_tag, dataset, name), changes=True, check=False)
-    if result is not None and result.status != 0 and "already exists" not in result.stderr:
-        s.outcome.warnings.append(
-            f"could not hold {dataset}@{name} on {endpoint.label}: {result.stderr.strip()}"
-        )
+def _hold(s: RunState, endpoint: Endpoint, snapshots: Sequence[str]) -> None:
+    """zfs holds each snapshot named on its own (one failing does not stop the others): only
+    what it says besides "already exists" (held before: fine) is a warning."""
+    result = s.ex.run(endpoint, zfs.hold_all(s.job.hold_tag, snapshots), changes=True, check=False)
+    if result is None or result.status == 0:
+        return
+    trouble = [line for line in result.stderr.strip().splitlines() if "already exists" not in line]
+    if trouble:
+        s.outcome.warnings.append(f"could not hold on {endpoint.label}: {' '.join(trouble)}")
 
 
 def reconcile(
@@ -77,8 +92,8 @@ def reconcile(
         if not held:
             continue
         listed = s.ex.run(endpoint, zfs.holds(held), changes=False, check=False)
-        if listed.status != 0:  # no `zfs holds` (zfs-fuse): release ours where there is one, one by one
-            _released(inv, [snap for snap in held if release(s, endpoint, *snap.split("@", 1))])
+        if listed.status != 0:  # no `zfs holds` (zfs-fuse): release them all, else ours one by one
+            _release_unlisted(s, endpoint, inv, held)
             continue
         stale = decide.ours(listed.stdout, job.hold_tag)
         if stale:

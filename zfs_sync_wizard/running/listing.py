@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..commands import probes, zfs
 from ..errors import CommandFailed, ConnectionFailed
 from ..jobs.endpoint import Endpoint
-from ..planning import exclusion, inventory
+from ..planning import compression, exclusion, inventory, unchanged
 from ..planning.inventory import Inventory
 from .context import RunState
 from .execute import Executor
@@ -25,10 +25,24 @@ def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> 
     if endpoint == s.dst and s.resumable:
         extra.append("receive_resume_token")
     if endpoint == s.dst:  # was it written to since its newest snapshot? (OpenZFS says it exactly)
-        extra += ["written"] if s.dst_caps.modern_receive else ["referenced", "used"]
+        extra += ["written"] if s.dst_caps.written else ["referenced", "used"]
+    if endpoint == s.src and _may_skip(s):  # nothing new? (planning/unchanged.py)
+        extra.append(unchanged.PROPERTY)
+    if endpoint == s.src and s.job.compression == "auto" and s.job.crosses_ssh:  # does the data compress?
+        extra += compression.PROPERTIES + ((compression.OWN_RATIO,) if s.src_caps.modern_receive else ())
     if endpoint == s.src and s.job.recursive:  # children a recursive job leaves out (planning/exclusion.py)
         extra.append(exclusion.PROPERTY)
     return list_dataset(s.ex, endpoint, dataset, s.job.recursive, extra, required)
+
+
+def _may_skip(s: RunState) -> bool:
+    """Whether this run may find nothing new on the source: it takes snapshots, may skip them and
+    the source's zfs has `written`, which counts only committed transaction groups: `zpool sync`
+    first, so a write of the last seconds counts too (where zpool has no sync, nothing is skipped)."""
+    if not (s.job.take_snapshots and s.job.when_unchanged == unchanged.SKIP and s.src_caps.written):
+        return False
+    pool = s.job.source.dataset.split("/")[0]
+    return s.ex.run(s.src, zfs.pool_sync(pool), changes=False, check=False).status == 0
 
 
 def list_dataset(

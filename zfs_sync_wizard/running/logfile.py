@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import humanize
-
+from ..planning import sizes
 from .lock import flocked
 
 START = "run started"
@@ -51,7 +50,7 @@ def run_id(now: datetime, pid: int) -> str:
 
 def end_line(result: str, code: int, sent: int, seconds: float) -> str:
     """The line that ends a run: `run end: ok (exit 0), 1.2 MiB sent in 12.3 s`."""
-    return f"{END}{result} (exit {code}), {humanize.naturalsize(sent, binary=True)} sent in {seconds:.1f} s"
+    return f"{END}{result} (exit {code}), {sizes.human(sent)} sent in {seconds:.1f} s"
 
 
 def log_path(state_dir: Path, job: str) -> Path:

@@ -16,7 +16,7 @@ import logging
 import sys
 from typing import Callable, TextIO
 
-import humanize
+from ..planning import sizes
 
 log = logging.getLogger("zfs_sync_wizard")
 
@@ -33,7 +33,7 @@ def parse(line: str) -> tuple[float, int] | None:
 
 
 def _size(count: float) -> str:
-    return humanize.naturalsize(count, binary=True)
+    return sizes.human(count)
 
 
 def _duration(seconds: float) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ..commands import zfs
 from ..jobs.job import Job
-from ..planning import capabilities, exclusion, naming, plan, selection, text
+from ..planning import capabilities, exclusion, naming, plan, selection, text, unchanged
 from ..planning.inventory import Inventory
 from . import holds, listing, prune, verify
 from .check import check, no_resume_notice
@@ -63,23 +63,9 @@ def _run(s: RunState) -> None:
     found, kept = resume_partials(s, src_inv, dst_inv)
     if found and not opts.dry_run:
         dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
-    policy = plan.Policy(job.incremental, job.initial, job.rollback or opts.rollback)
     chosen = selection.for_job(job)
-    now = opts.now or datetime.now()
-    planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
     empties = listing.empty_destinations(s, dst_inv)
-    pairs = plan.plan_datasets(
-        src_inv,
-        dst_inv,
-        job.source.dataset,
-        job.destination.dataset,
-        policy,
-        empties,
-        planned,
-        (job.snapshot_stem, job.hold_tag),
-        chosen.carried if chosen.filtered else None,
-    )
-    pairs = [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
+    planned, pairs = _plan(s, src_inv, dst_inv, empties, kept, notes)
     if opts.dry_run:
         chosen_line = [f"snapshots: {chosen.describe()}"] if chosen.source != selection.OWN else []
         ex.echo(text.summary(job, pairs, planned, chosen_line + notes))
@@ -95,9 +81,14 @@ def _run(s: RunState) -> None:
             ex.run(s.dst, zfs.unmount(pair.destination), changes=True)
     for pair in pairs:
         run_pair(s, pair, src_inv[pair.source])
+    _set_readonly(s)
     if opts.dry_run:
         src_after, dst_after = plan.predicted(src_inv, dst_inv, pairs, planned, int(time.time()))
         arrived = plan.transfers(pairs)
+    elif not plan.transfers(pairs):  # nothing sent: the destination is as listed
+        src_after, dst_after = src_inv, dst_inv
+        s.outcome.destination = dst_after
+        arrived = []
     else:
         src_after = src_inv
         dst_after = listing.list_side(s, s.dst, job.destination.dataset, required=False)
@@ -107,6 +98,54 @@ def _run(s: RunState) -> None:
     holds.move(s, arrived)
     holds.reconcile(s, src_after, dst_after, stuck)
     prune.prune(s, src_after, dst_after, stuck)
+
+
+def _plan(
+    s: RunState, src_inv: Inventory, dst_inv: Inventory, empties: frozenset, kept, notes: list
+) -> tuple[str | None, list[plan.Pair]]:
+    """(the replication snapshot to take or None, every dataset's plan).  Nothing new on the
+    source, nothing done: where it can tell (planning/unchanged.py), no snapshot is taken."""
+    job = s.job
+    policy = plan.Policy(job.incremental, job.initial, job.rollback or s.opts.rollback)
+    chosen = selection.for_job(job)
+    now = s.opts.now or datetime.now()
+    planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
+
+    def plan_all(planned: str | None) -> list[plan.Pair]:
+        pairs = plan.plan_datasets(
+            src_inv,
+            dst_inv,
+            job.source.dataset,
+            job.destination.dataset,
+            policy,
+            empties,
+            planned,
+            (job.snapshot_stem, job.hold_tag),
+            chosen.carried if chosen.filtered else None,
+        )
+        return [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
+
+    pairs = plan_all(planned)
+    if planned and job.when_unchanged == unchanged.SKIP:
+        as_is = plan_all(None)
+        if unchanged.nothing_new(
+            src_inv, dst_inv, as_is
+        ):  # nothing written since the snapshot both sides have
+            notes.append("nothing written on the source since its newest snapshot: no snapshot taken")
+            log.info("%s: %s", job.name, notes[-1])
+            return None, as_is
+    return planned, pairs
+
+
+def _set_readonly(s: RunState) -> None:
+    """readonly=on for every destination received in full: one command for all of them."""
+    if not s.fresh:
+        return
+    result = s.ex.run(s.dst, zfs.set_readonly(*s.fresh), changes=True, check=False)
+    if result is not None and result.status != 0:
+        s.outcome.errors.append(
+            f"{s.dst.label}: zfs set readonly=on {' '.join(s.fresh)}: {result.stderr.strip()}"
+        )
 
 
 def _snapshot(s: RunState, datasets: list[str], name: str) -> None:

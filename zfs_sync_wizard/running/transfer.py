@@ -12,7 +12,7 @@ from ..commands import pipeline as pl
 from ..commands import zfs
 from ..errors import CommandFailed, Interrupted, StageFailed, ZswError
 from ..jobs.schema import MAX_RETRY_DELAY
-from ..planning import capabilities, inventory, plan, selection, sizes, text
+from ..planning import capabilities, compression, inventory, plan, selection, sizes, text
 from ..planning.plan import Pair
 from .context import RunState, Sent
 from .estimate import estimate, written_since
@@ -49,6 +49,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
         if todo.discards_changes:
             _destroyed(s, pair.destination, f"changes written since @{todo.sends[0].base} (zfs receive -F)")
         flags = send_flags(s, source)
+        codec = _compressor(s, source, flags)
         for step in todo.sends:
             send = zfs.send(pair.source, step, flags)
             # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
@@ -66,6 +67,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                     step.kind,
                     known,
                     approx,
+                    codec,
                 )
             except StageFailed as exc:
                 if step.force or not (_refused_as_modified(exc) and _rollback_allowed(s)):
@@ -75,12 +77,21 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                 forced = replace(step, force=True)
                 receive = zfs.receive(pair.destination, forced, s.resumable, s.receive_options)
                 resumed = stream(
-                    s, pair.source, pair.destination, send, receive, step.target, step.kind, known, approx
+                    s,
+                    pair.source,
+                    pair.destination,
+                    send,
+                    receive,
+                    step.target,
+                    step.kind,
+                    known,
+                    approx,
+                    codec,
                 )
             if step.kind == "full" and s.job.readonly:
-                s.ex.run(s.dst, zfs.set_readonly(pair.destination), changes=True)
+                s.fresh.append(pair.destination)  # readonly=on, one command for all (runner.py)
             if resumed:
-                _catch_up(s, pair, source, flags)
+                _catch_up(s, pair, source, flags, codec)
                 break
     except Interrupted:
         raise
@@ -94,6 +105,16 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
 def _failed(s: RunState, error: str) -> None:
     s.outcome.errors.append(error)
     s.progress.note(f"failed: {error}")
+
+
+def _compressor(s: RunState, source: inventory.Dataset, flags: list) -> str:
+    """The dataset's compressor (said in the dry run and the log); "none" for none."""
+    choice = compression.choose(s.job.compression, s.job.crosses_ssh, flags, source.props)
+    if s.job.crosses_ssh:
+        if s.ex.dry_run:
+            s.ex.echo(f"# {source.name}: {choice.describe()}")
+        log.info("%s: %s", source.name, choice.describe())
+    return choice.codec or "none"
 
 
 def _space(s: RunState, pair: Pair) -> str:
@@ -137,7 +158,7 @@ def _roll_back(s: RunState, dataset: str, rollback: plan.Rollback) -> None:
     s.ex.run(s.dst, zfs.rollback(dataset, rollback.to), changes=True)
 
 
-def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list) -> None:
+def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list, codec: str) -> None:
     """After a resumed stream, which ends at its own snapshot, send what is still missing."""
     policy = plan.Policy(s.job.incremental, s.job.initial, False)
     chosen = selection.for_job(s.job)
@@ -158,6 +179,7 @@ def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list) -
             receive,
             step.target,
             step.kind,
+            codec=codec,
         )
 
 
@@ -171,10 +193,12 @@ def stream(
     kind: str,
     known=None,
     approx=None,
+    codec: str | None = None,
 ) -> bool:
     """Run one send/receive pipeline, retrying after SSH drops; `known` is a
     size estimate made otherwise (else `zfs send -nvP` is asked); `approx` a
-    rougher one for pv and the progress lines only, where there is no estimate.
+    rougher one for pv and the progress lines only, where there is no estimate;
+    `codec` the dataset's compressor (planning/compression.py).
 
     Returns True when it finished through a resume token (which ends at the
     snapshot being received when the drop happened, not necessarily `target`).
@@ -183,7 +207,7 @@ def stream(
     size = known if known is not None else estimate(s, send)
     for attempt in range(s.job.retries + 1):
         shown = size if size is not None or s.ex.dry_run else approx
-        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(shown), s.job.direct)
+        stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(shown, codec), s.job.direct)
         if s.ex.dry_run:
             if size is not None:
                 s.ex.echo(f"# estimated size: {size} bytes")

@@ -1,0 +1,55 @@
+"""What a run spends on real zfs-fuse hosts: compression only where the data compresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from .replication import Product, assert_same, ok, snapshot
+from .test_runner_replication import push_job
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def test_auto_compression_follows_the_data(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "-o", "compression=on", "tank/media"])
+    src.write_file("tank/media", "notes.txt", b"the same line of text, again and again\n" * 20000)
+    src.run(["zfs", "create", "tank/media/films"])  # compression inherited
+    src.write_random("tank/media/films", "movie.mkv", 1 << 20)  # video: stored compressed, it does not shrink
+    snapshot(src, "tank/media", "written")  # commits the writes, so compressratio counts them
+    snapshot(src, "tank/media/films", "written")
+    product = Product(src, tmp_path)
+    product.job("media", push_job(dst, source={"recursive": True}))
+
+    dry = product.run("--dry-run", "media").stdout
+    assert "# tank/media/films: compression: none (the data does not compress (compressratio 1.00x))" in dry
+    assert "# tank/media: compression: zstd-fast (auto: zstd's fastest level)" in dry
+    assert dry.count("zstd -q -c -1") == 2 and "zstd -q -c -3" not in dry
+
+    ok(product.run("media"))
+    assert_same(src, "tank/media", dst, "backup/media")
+    assert_same(src, "tank/media/films", dst, "backup/media/films")
+
+
+def test_zfs_fuse_cannot_tell_unchanged_so_every_run_takes_a_snapshot(hosts, tmp_path):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "tank/media"])
+    src.write_random("tank/media", "movie.mkv", 64 << 10)
+    product = Product(src, tmp_path)
+    product.job("media", push_job(dst))
+
+    checked = ok_check(product.run("--check", "media"))
+    assert (
+        "media: unchanged source: zfs on localhost cannot tell (no `written` property, e.g. zfs-fuse)"
+        in checked
+    )
+    ok(product.run("media"))
+    first = assert_same(src, "tank/media", dst, "backup/media")
+    ok(product.run("media"))  # nothing new on the source: zfs-fuse cannot tell, so today's behaviour
+    second = assert_same(src, "tank/media", dst, "backup/media")
+    assert len(second) == 1 and second != first  # a new replication snapshot, sent; the old one pruned
+
+
+def ok_check(result) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout

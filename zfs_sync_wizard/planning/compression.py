@@ -1,0 +1,64 @@
+"""Compression on the wire, decided by the data (pure).
+
+`transfer.compression: auto` compresses only where it can pay: never a
+stream that stays on this machine, never one that is already compressed
+(raw sends of encrypted data; `zfs send -c`, whose blocks travel as the
+dataset stores them, compressed), never data the dataset itself found
+incompressible (its `refcompressratio`, the ratio of its own data, where zfs
+has it (OpenZFS); else its `compressratio`, which counts its children too
+(zfs-fuse): both read in the same source listing), and
+otherwise at zstd's fastest level, so that the compressor is never the
+bottleneck.  An explicit `zstd` or `lz4` is used as asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+FAST = "zstd-fast"  # commands/pipeline.py's COMPRESSORS: zstd -1
+PROPERTIES = ("compression", "compressratio")  # what `choose` reads off the source listing
+OWN_RATIO = "refcompressratio"  # listed too where zfs has it (OpenZFS): the dataset's own data only
+INCOMPRESSIBLE = 1.10  # a dataset stored with compression that saves less than this compresses no further
+
+
+@dataclass(frozen=True)
+class Choice:
+    codec: str | None  # a key of commands/pipeline.py's COMPRESSORS, None for no compression
+    reason: str
+
+    def describe(self) -> str:
+        """The dry run's line: `compression: none (...)`."""
+        return f"compression: {self.codec or 'none'} ({self.reason})"
+
+
+def choose(setting: str, crosses_ssh: bool, send_flags: Sequence[str], props: Mapping[str, str]) -> Choice:
+    """The compressor for one dataset's stream.
+
+    `setting` is transfer.compression, `send_flags` the dataset's `zfs send`
+    flags, `props` its listed properties (compression, [ref]compressratio;
+    absent where unknown, e.g. before a listing).
+    """
+    if not crosses_ssh:
+        return Choice(None, "the stream stays on this machine")
+    if setting == "none":
+        return Choice(None, "transfer.compression: none")
+    if setting != "auto":
+        return Choice(setting, f"transfer.compression: {setting}")
+    if "-w" in send_flags:
+        return Choice(None, "raw send of encrypted data, which does not compress")
+    stored = props.get("compression", "") not in ("", "-", "off")
+    if stored and "-c" in send_flags:
+        return Choice(None, f"zfs send -c: blocks travel compressed ({props['compression']})")
+    ratio = _ratio(props.get(OWN_RATIO) or props.get("compressratio", ""))
+    if stored and ratio is not None and ratio < INCOMPRESSIBLE:
+        return Choice(None, f"the data does not compress (compressratio {ratio:.2f}x)")
+    return Choice(FAST, "auto: zstd's fastest level")
+
+
+def _ratio(value: str) -> float | None:
+    """`1.52x` (zfs get) or `1.52` (zfs get -p on OpenZFS) as a number, None when unknown."""
+    try:
+        return float(value.strip().rstrip("x"))
+    except ValueError:
+        return None
