@@ -8,6 +8,8 @@ each symlink's path and target, each regular file's path and contents.
 Owners, modes and times are not hashed. Directories on another device
 (a child dataset mounted below this one) are hashed by path only, not
 descended into, so a parent's checksum does not change with its children.
+A snapshot's ``.zfs/snapshot/NAME`` is entered (mounted) before its device
+is taken.
 Files are opened with O_NOATIME where allowed: a read that updates atime
 modifies a received dataset, and the next incremental receive then fails.
 """
@@ -65,6 +67,11 @@ def _entries(root: str, device: int, rel: str = "") -> list[tuple[str, str]]:
 
 
 def tree_hash(root: str) -> str:
+    # Opened before its device is read: stat() does not trigger an automount, so on
+    # a `.zfs/snapshot/NAME` not yet mounted it gives the control directory's device,
+    # and every subdirectory of the snapshot (on the snapshot's device) would be
+    # hashed by path only, its files left out.
+    os.listdir(root)
     digest = hashlib.sha256()
     for path, kind in _entries(root, os.stat(root).st_dev):
         full = os.path.join(root, path)
