@@ -189,7 +189,10 @@ class Policy:
             if not positional or positional[0] != "readonly=on":
                 raise Refused("zfs set: only readonly=on")
             positional = positional[1:]
-        elif sub == "destroy" and (flags or any("@" not in p and "#" not in p for p in positional)):
+        elif sub == "destroy" and (
+            (flags and ("n" not in flags or flags - {"n", "v", "p"}))  # only the dry run -nvp
+            or any("@" not in p and "#" not in p for p in positional)
+        ):
             raise Refused("zfs destroy: only snapshots and bookmarks, one by one")
         elif sub == "rollback":
             if not self.rollback:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -77,6 +78,13 @@ def test_retention_destroys_a_runs_snapshots_in_one_command_per_side(pools, tmp_
 
     product.job("media", src, dst, snapshots={"keep": 1})
     a.write_random("tank/media", "3.bin", 64 << 10)
+    dry = product.run("--dry-run", "media")  # what would go, and the space zfs destroy -nvp says it frees
+    assert dry.returncode == 0, dry.stderr
+    prunes = [line for line in dry.stdout.splitlines() if line.startswith("# prune on ")]
+    assert len(prunes) == 2 and all(
+        re.search(r"snapshot\(s\): .* \(frees [0-9.]+ [KM]?i?B\)$", p) for p in prunes
+    ), dry.stdout
+    assert list(a.snapshots("tank/media")) == old and list(b.snapshots("backup/media")) == old  # nothing went
     pruned = product.run("-v", "media")
     assert pruned.returncode == 0, pruned.stderr
     (kept,) = a.snapshots("tank/media")

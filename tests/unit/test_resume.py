@@ -34,6 +34,12 @@ def test_parse_size_takes_the_total():
     assert sizes.parse_estimate("nothing here") is None
 
 
+def test_parse_reclaim_takes_what_destroy_would_free():
+    text = "destroy\ttank/m@a\ndestroy\ttank/m@b\nreclaim\t1234567\n"
+    assert sizes.parse_reclaim(text) == 1234567
+    assert sizes.parse_reclaim("would destroy tank/m@a\n") is None
+
+
 @pytest.mark.parametrize(
     "source, error, reason",
     [

@@ -140,6 +140,11 @@ def destroy_snapshots(dataset: str, names: Sequence[str]) -> list[str]:
     return ["zfs", "destroy", f"{dataset}@{','.join(names)}"]
 
 
+def destroy_estimate(dataset: str, names: Sequence[str]) -> list[str]:
+    """What destroying them would free, destroying nothing (`-n`; OpenZFS: `reclaim<TAB>BYTES`)."""
+    return ["zfs", "destroy", "-nvp", f"{dataset}@{','.join(names)}"]
+
+
 def rollback(dataset: str, name: str) -> list[str]:
     return ["zfs", "rollback", "-r", f"{dataset}@{name}"]
 

@@ -7,11 +7,18 @@ from __future__ import annotations
 import re
 
 _SIZE = re.compile(r"^size\s+(\d+)\s*$", re.M)
+_RECLAIM = re.compile(r"^reclaim\s+(\d+)\s*$", re.M)
 
 
 def parse_estimate(text: str) -> int | None:
     """The total of a `zfs send -nvP` estimate."""
     found = _SIZE.findall(text)
+    return int(found[-1]) if found else None
+
+
+def parse_reclaim(text: str) -> int | None:
+    """The space a `zfs destroy -nvp` would free (`reclaim<TAB>BYTES`)."""
+    found = _RECLAIM.findall(text)
     return int(found[-1]) if found else None
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from ..commands import zfs
 from ..errors import CommandFailed
 from ..jobs.endpoint import Endpoint
-from ..planning import inventory, retention, selection
+from ..planning import inventory, retention, selection, sizes
 from ..planning.capabilities import Capabilities
 from ..planning.inventory import Inventory
 from . import holds
@@ -57,8 +57,18 @@ def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[
                 s.ex.echo(
                     f"# prune on {endpoint.label}: {dataset}: {len(doomed)} snapshot(s): "
                     + ", ".join("@" + n for n in doomed)
+                    + _frees(s, endpoint, caps, dataset, doomed)
                 )
             destroy(s, endpoint, caps, dataset, doomed)
+
+
+def _frees(s: RunState, endpoint: Endpoint, caps: Capabilities, dataset: str, names: Sequence[str]) -> str:
+    """`(frees 1.2 MiB)` where zfs can tell without destroying (OpenZFS `destroy -nvp`), else nothing."""
+    if not caps.batch_destroy:
+        return ""
+    answer = s.ex.run(endpoint, zfs.destroy_estimate(dataset, names[:BATCH]), changes=False, check=False)
+    freed = sizes.parse_reclaim(answer.stdout) if answer.status == 0 else None
+    return "" if freed is None else f" (frees {sizes.human(freed)})"
 
 
 def destroy(s: RunState, endpoint: Endpoint, caps: Capabilities, dataset: str, names: Sequence[str]) -> None:
