@@ -246,7 +246,8 @@ class Executor:
             for i, (proc, cmd) in enumerate(zip(procs, commands)):
                 is_pv = any(stage.name == "pv" for stage in proc.stages)  # pv's numbers come through ssh too
                 collect = _collector(tails[i], on_pv_line if is_pv else None)
-                if proc.stages[0].name == pl.BAR:
+                bar = proc.stages[0].name == pl.BAR
+                if bar:
                     collect = sys.stderr  # pv draws its bar on the terminal itself
                 kwargs = {
                     "_bg": True,
@@ -256,8 +257,9 @@ class Executor:
                     "_env": _c_locale(),
                     "_preexec_fn": _die_with_runner,
                     # no controlling terminal: mbuffer writes its errors to /dev/tty when it has one,
-                    # where they escape the stage's stderr and the blame ("Broken pipe" is a consequence)
-                    "_new_session": True,
+                    # where they escape the stage's stderr and the blame ("Broken pipe" is a consequence);
+                    # but pv draws no bar outside the terminal's session
+                    "_new_session": not bar,
                 }
                 kwargs["_in"] = previous if previous is not None else nothing
                 if i < len(procs) - 1:
