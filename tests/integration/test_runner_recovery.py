@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .replication import assert_same, ok, wait_for_process
+from .replication import assert_same, ok, unwrap_command, wait_for_process, wrap_command
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -68,3 +68,25 @@ def test_holds_left_by_earlier_runs_are_released_and_anyone_elses_are_kept(hosts
         assert userrefs(host, f"{dataset}@{newest}") == 1  # the base, held by the job
         host.run(["zfs", "release", "zsw_media", f"{dataset}@{newest}"])
     assert_same(src, "tank/media", dst, "backup/media")
+
+
+# the destination's ssh session is killed right after `zfs receive` finished (once)
+DROP_AFTER_RECEIVE = (
+    'if [ "$1" = receive ] && [ $# -gt 1 ] && [ ! -e /run/zsw-wrap/dropped ]; then "$REAL" "$@"; status=$?; '
+    'touch /run/zsw-wrap/dropped; kill -KILL "$(ps -o ppid= -p $PPID)"; exit $status; fi; '
+    'exec "$REAL" "$@"'
+)
+
+
+def test_a_drop_after_the_receive_ended_is_not_sent_again(hosts, media):
+    media.slow("media", "10M")  # only for retry_delay: 1
+    wrap_command(hosts.dst, "/usr/sbin/zfs", DROP_AFTER_RECEIVE)
+    try:
+        ok(media.run("media"))  # the retry finds the snapshot there, instead of a refused second receive
+    finally:
+        unwrap_command(hosts.dst, "/usr/sbin/zfs")
+    record = json.loads((media.state / "runs" / "media.json").read_text())
+    assert len(record["retries"]) == 1 and "attempt 1 failed" in record["retries"][0]
+    assert [s["kind"] for s in record["sent"]] == ["full"]
+    assert "arrived before the connection dropped" in (media.state / "logs" / "media.log").read_text()
+    assert_same(hosts.src, "tank/media", hosts.dst, "backup/media")

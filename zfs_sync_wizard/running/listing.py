@@ -87,6 +87,14 @@ def empty_destinations(s: RunState, dst_inv: Inventory) -> frozenset[str]:
     )
 
 
+def arrived(s: RunState, dataset: str, snapshot: str) -> bool:
+    """Is `dataset@snapshot` on the destination (a connection that dropped after the receive ended)?"""
+    result = s.ex.run(
+        s.dst, zfs.value("guid", f"{dataset}@{snapshot}", parsable=True), changes=False, check=False
+    )
+    return result.status == 0 and result.stdout.strip().isdigit()
+
+
 def read_token(s: RunState, dataset: str) -> str | None:
     """The destination dataset's receive_resume_token, None when it has none."""
     result = s.ex.run(s.dst, zfs.resume_token(dataset), changes=False, check=False)

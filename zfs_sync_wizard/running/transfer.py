@@ -16,7 +16,7 @@ from ..planning import capabilities, compression, inventory, plan, selection, si
 from ..planning.plan import Pair
 from .context import RunState, Sent
 from .estimate import estimate, written_since
-from .listing import read_token
+from .listing import arrived, read_token
 
 log = logging.getLogger("zfs_sync_wizard")
 # ssh failures that waiting will not fix
@@ -226,6 +226,9 @@ def stream(
             s.progress.note(note)
             s.outcome.retries.append(note)
             (s.opts.sleep or time.sleep)(delay)
+            if not resumed and arrived(s, destination, target):  # the drop came after the receive ended
+                log.info("%s -> %s: %s arrived before the connection dropped", source, destination, target)
+                break
             token = read_token(s, destination) if s.resumable else None
             if token:  # the stream changed: what is left of it, from where the drop left off
                 send, receive, resumed = (
@@ -235,11 +238,11 @@ def stream(
                 )
                 size = estimate(s, send)
             continue
-        log.info("%s -> %s: %s sent, %d bytes", source, destination, target, counter.bytes)
-        s.outcome.bytes += counter.bytes
-        s.outcome.estimated += size or 0
-        s.outcome.sent.append(Sent(source, target, "resume" if resumed else kind, counter.bytes, size))
-        return resumed
+        break  # the stream arrived (the last attempt raises when it fails)
+    log.info("%s -> %s: %s sent, %d bytes", source, destination, target, counter.bytes)
+    s.outcome.bytes += counter.bytes
+    s.outcome.estimated += size or 0
+    s.outcome.sent.append(Sent(source, target, "resume" if resumed else kind, counter.bytes, size))
     return resumed
 
 
