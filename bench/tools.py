@@ -20,20 +20,12 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.throughput import MEASURE_RSS  # noqa: E402  (prints the runner's peak RSS at exit)
 from tests import installed  # noqa: E402
 
 VENVS = Path("/var/tmp/zsw-bench/venvs")
 SYNCOID_PROGRAM = "/usr/sbin/syncoid"
 PYPI = {"zfs_autobackup": ("zfs-autobackup", "zfs-autobackup"), "bzfs": ("bzfs", "bzfs")}
-
-# zfs-sync-run started through its own interpreter, printing its peak RSS at exit
-# (the runner process only: pipelines' programs are its children).
-MEASURE_RSS = (
-    "import atexit, resource, runpy, sys\n"
-    "atexit.register(lambda: print('maxrss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
-    "sys.argv = ['zfs-sync-run'] + sys.argv[1:]\n"
-    "runpy.run_module('zfs_sync_wizard.cli.run', run_name='__main__')\n"
-)
 
 
 @dataclass(frozen=True)
