@@ -44,7 +44,7 @@ class Result:
     """Every sample of one variant in one scenario, and why it stopped if it did."""
 
     samples: list[Sample] = field(default_factory=list)
-    status: str = ""  # "" (ran), "killed after N s", "failed: ...", "not run: ..."
+    status: str = ""  # "" (ran), "killed after N s", "not run: ..."; failed runs are in ``failures``
 
     @property
     def times(self) -> list[float]:
@@ -55,15 +55,25 @@ class Result:
         return statistics.median(self.times) if self.times and not self.status else None
 
     @property
+    def failures(self) -> list[str]:
+        return [s.error for s in self.samples if s.error and not s.error.startswith("killed")]
+
+    @property
+    def last_ok(self) -> bool:
+        return bool(self.samples) and not self.samples[-1].error
+
+    @property
     def stopped(self) -> bool:
         return bool(self.status)
 
     def to_json(self, bare: float | None) -> dict:
-        last = self.samples[-1] if self.samples else None
+        succeeded = [s for s in self.samples if not s.error]
+        last = (succeeded or self.samples or [None])[-1]
         rss = [s.rss_mib for s in self.samples if s.rss_mib is not None]
         median = self.median
         return {
-            "status": self.status or "ok",
+            "status": self.status or ("ok" if self.times else f"failed: {self.failures[0]}"),
+            "failures": self.failures,
             "seconds": [round(t, 3) for t in self.times],
             "median": round(median, 3) if median is not None else None,
             "ratio_to_bare": round(median / bare, 2) if median is not None and bare else None,
@@ -126,8 +136,8 @@ def _tail(text: str, lines: int = 6) -> str:
 
 
 def record(result: Result, sample: Sample) -> Sample:
-    """Add ``sample``; a killed or failed run stops the variant for the rest of the scenario."""
+    """Add ``sample``; a killed run stops the variant for the rest of the scenario (a failed one does not)."""
     result.samples.append(sample)
-    if sample.error and not result.status:
+    if sample.error.startswith("killed") and not result.status:
         result.status = sample.error
     return sample

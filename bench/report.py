@@ -96,7 +96,8 @@ def seconds(row: dict) -> str:
             else row["status"]
         )
     ratio = f" ({row['ratio_to_bare']:.2f}×)" if row.get("ratio_to_bare") is not None else ""
-    return f"{row['median']:.2f} s{ratio}"
+    failed = f", {len(row['failures'])} of {len(row['samples'])} runs failed" if row.get("failures") else ""
+    return f"{row['median']:.2f} s{ratio}{failed}"
 
 
 def cell(rows: dict, column: str) -> str:
@@ -151,6 +152,14 @@ def markdown(data: dict) -> str:
         lines.append(
             f"| {scenario['title']} | {bare_cell} | " + " | ".join(cell(rows, c) for c in COLUMNS) + " |"
         )
+    failures = [
+        f"- {sid} {key}: {error}"
+        for sid, scenario in data["scenarios"].items()
+        for key, row in scenario["results"].items()
+        for error in row.get("failures", [])
+    ]
+    if failures:
+        lines += ["", "Failed runs (left out of the medians):", "", *failures]
     if data["not_run"]:
         lines += ["", "Not run on zfs-fuse:", ""]
         lines += [f"- {key}: {why.split(': ', 1)[1]}" for key, why in data["not_run"].items()]
