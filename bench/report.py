@@ -1,0 +1,254 @@
+"""docs/benchmarks.md and docs/benchmarks.json from one run of bench/compare.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+from bench.tools import BARE, BZFS, SYNCOID, SYNCOID_NONE, ZAB, ZSR, ZSR_NONE
+
+COLUMNS = ("zfs-sync-run", "syncoid", "zfs_autobackup", "bzfs")
+ORDER = (ZSR, ZSR_NONE, SYNCOID, SYNCOID_NONE, ZAB, BZFS)
+
+
+def titles(sizes: dict) -> dict[str, str]:
+    n3, n4 = sizes["s3_children"] + 1, sizes["s4_children"] + 1
+    return {
+        "0": "0. start-up, `--version` (bare: the venv's `python -c pass`)",
+        "1": f"1. full send, {sizes['s1_mib']} MiB random data",
+        "2a": "2a. nothing new on the source (bare: one `ssh host zfs list`)",
+        "2b": f"2b. one new {sizes['s2_mib']} MiB snapshot",
+        "3a": f"3a. recursive, {n3} datasets × {sizes['s3_snaps']} snapshots, first run (bare: `send -R`)",
+        "3b": "3b. the same tree after one `zfs snapshot -r` (bare: `send -R -I`)",
+        "4a": f"4a. recursive, {n4} datasets × 1 snapshot, first run (bare: `send -R`)",
+        "4b": "4b. the same tree after one `zfs snapshot -r`",
+    }
+
+
+def machine() -> dict[str, str]:
+    def out(argv: list[str]) -> str:
+        done = subprocess.run(argv, capture_output=True, text=True)
+        return (done.stdout + done.stderr).strip()
+
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus (nproc)": str(os.cpu_count()),
+        "cpu": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.machine(),
+        ),
+        "memory": f"{mem_kib / 1024 / 1024:.1f} GiB",
+        "debian": Path("/etc/debian_version").read_text().strip(),
+        "kernel": platform.release(),
+        "zfs-fuse": out(["dpkg-query", "-W", "-f", "${Version}", "zfs-fuse"]),
+        "openssh": out(["ssh", "-V"]),
+        "python": platform.python_version(),
+    }
+
+
+def build(args, sizes: dict, bench, tools, began: float) -> dict:
+    scenarios = {}
+    for scenario, results in bench.results.items():
+        if scenario.endswith("-setup"):
+            continue
+        bare = results.get(BARE.key)
+        bare_median = bare.median if bare else None
+        rows = {key: result.to_json(bare_median) for key, result in results.items()}
+        if scenario != "0":
+            rows.update({key: {"status": why} for key, why in bench.unavailable.items()})
+        scenarios[scenario] = {
+            "title": titles(sizes)[scenario],
+            "load_average_before": bench.loads.get(scenario),
+            "results": rows,
+        }
+    return {
+        "command": args.command,
+        "note": args.note,
+        "quick": args.quick,
+        "repetitions": args.reps,
+        "repetitions_scenario_3": args.reps3,
+        "timeout_s": args.timeout,
+        "sizes": sizes,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(began)),
+        "minutes": round((time.time() - began) / 60, 1),
+        "load_average_after": Path("/proc/loadavg").read_text().split()[:3],
+        "machine": machine(),
+        "versions": tools.versions(),
+        "not_run": bench.unavailable,
+        "zfs_fuse_lacks": bench.lacks,
+        "scenarios": scenarios,
+    }
+
+
+def seconds(row: dict) -> str:
+    if row.get("median") is None:
+        return (
+            "not run on zfs-fuse (see below)"
+            if row["status"].startswith("not run on zfs-fuse")
+            else row["status"]
+        )
+    ratio = f" ({row['ratio_to_bare']:.2f}×)" if row.get("ratio_to_bare") is not None else ""
+    failed = f", {len(row['failures'])} of {len(row['samples'])} runs failed" if row.get("failures") else ""
+    return f"{row['median']:.2f} s{ratio}{failed}"
+
+
+def cell(rows: dict, column: str) -> str:
+    parts = []
+    for variant in ORDER:
+        if variant.tool == column and variant.key in rows:
+            label = (
+                f" {variant.label}" if variant.label and rows[variant.key].get("median") is not None else ""
+            )
+            parts.append(seconds(rows[variant.key]) + label)
+    return "; ".join(parts) or "–"
+
+
+def markdown(data: dict) -> str:
+    quick = data["quick"]
+    lines = [
+        "# Benchmarks" + (" (quick smoke run: small sizes, not the figures to quote)" if quick else ""),
+        "",
+        "zfs-sync-run side by side with its peers, pushing over ssh between the two zfs-fuse hosts",
+        "of the test sandbox (dev/sandbox: network namespaces on one machine, one veth link), the same",
+        "pools and key for every tool, tools alternating within each repetition. Figures are medians",
+        f"of {data['repetitions']} runs ({data['repetitions_scenario_3']} for scenario 3, 1 for scenario 4)",
+        "and ratios to the bare pipeline; generated by `bench/compare.py` (see its docstring for the",
+        "scenarios and bench/tools.py for each tool's command line).",
+        "",
+        f"**These are the figures of one run on a {data['machine']['cpus (nproc)']}-core machine**, started"
+        f" {data['started']}, {data['minutes']} minutes; load average before each scenario is listed below."
+        f" {data['note']}"
+        if data.get("note")
+        else "",
+        "",
+        "## Machine and versions",
+        "",
+        *[f"- {key}: {value}" for key, value in data["machine"].items()],
+        *[f"- {key}: {value}" for key, value in data["versions"].items()],
+        "",
+        f"Command (as root): `{data['command']}`; each run killed after {data['timeout_s']:g} s.",
+        "",
+        "## Time",
+        "",
+        "| scenario | bare | " + " | ".join(COLUMNS) + " |",
+        "|---|---|" + "---|" * len(COLUMNS),
+    ]
+    for scenario in data["scenarios"].values():
+        rows = scenario["results"]
+        bare = rows.get(BARE.key)
+        bare_cell = (
+            f"{bare['median']:.2f} s (1.00×)"
+            if bare and bare.get("median") is not None
+            else (bare or {}).get("status", "–")
+        )
+        lines.append(
+            f"| {scenario['title']} | {bare_cell} | " + " | ".join(cell(rows, c) for c in COLUMNS) + " |"
+        )
+    failures = [
+        f"- {sid} {key}: {error}"
+        for sid, scenario in data["scenarios"].items()
+        for key, row in scenario["results"].items()
+        for error in row.get("failures", [])
+    ]
+    if failures:
+        lines += ["", "Failed runs (left out of the medians):", "", *failures]
+    if data["not_run"]:
+        lines += ["", "Not run on zfs-fuse:", ""]
+        lines += [f"- {key}: {why.split(': ', 1)[1]}" for key, why in data["not_run"].items()]
+        lines += [
+            "",
+            "zfs-fuse 0.7 (ZFS pool version 23) refuses: " + ", ".join(data["zfs_fuse_lacks"]) + ".",
+            "The OpenZFS guests (tests/openzfs) have them, but take too long to boot and run for this",
+            "benchmark's one run; bzfs and zfs_autobackup are left for a run there.",
+        ]
+    lines += [
+        "",
+        "## What each run costs besides time",
+        "",
+        "ssh connections accepted by the destination's sshd, and `zfs` invocations on each side",
+        "(a logging wrapper over /usr/sbin/zfs on both hosts; ssh sessions run it too), counted",
+        "during the last measured run; peak RSS of the zfs-sync-run process (its own, not its",
+        "pipelines') over all runs.",
+        "",
+        "| scenario | tool | median | × bare | ssh connections | zfs calls, source | zfs calls, destination | peak RSS |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for sid, scenario in data["scenarios"].items():
+        for key, row in scenario["results"].items():
+            if "median" not in row or sid == "0":
+                continue
+            median = f"{row['median']:.2f} s" if row["median"] is not None else row["status"]
+            ratio = f"{row['ratio_to_bare']:.2f}" if row["ratio_to_bare"] is not None else "–"
+            rss = f"{row['peak_rss_mib']} MiB" if row["peak_rss_mib"] is not None else "–"
+            counts = [row["ssh_connections"], row["zfs_calls_source"], row["zfs_calls_destination"]]
+            lines.append(
+                f"| {sid} | {key} | {median} | {ratio} | "
+                + " | ".join(str(c) for c in counts)
+                + f" | {rss} |"
+            )
+    lines += scaling(data) + [
+        "",
+        "## Method",
+        "",
+        "- Preparation is never timed: datasets, random data, the snapshots a scenario starts from,",
+        "  and (scenario 2) each tool's first replication. Scenario 1 gives every run a fresh clone",
+        f"  of the same {data['sizes']['s1_mib']} MiB dataset with one snapshot and an empty destination pool;",
+        "  scenario 3 and 4 build a fresh tree per run (a 16 KiB random file per dataset before each",
+        "  snapshot); 3b/4b take one `zfs snapshot -r` (untimed) on the tree of the last first run.",
+        "- Every tool runs with its defaults unless the cell names a setting (zfs_autobackup:",
+        "  `--ssh-target` and `--strip-path` to place the datasets; syncoid: `-r` for trees).",
+        "- syncoid 2.1.0 lists snapshots with `zfs get -Hpd 1 -t snapshot`; zfs-fuse's `zfs get` has",
+        "  no `-t`, and syncoid's fallback is broken for a remote host, so the zfs wrapper answers that",
+        "  one form from `zfs get -Hp -r`, filtered to the dataset's own snapshots (still one zfs call).",
+        "- The zfs wrapper (a `sh` script, one `printf` per call) costs every tool, and the bare",
+        "  pipeline, a few milliseconds per zfs call.",
+        "- Load average before each scenario: "
+        + "; ".join(
+            f"{sid}: {' '.join(s['load_average_before'] or [])}" for sid, s in data["scenarios"].items()
+        )
+        + f"; after: {' '.join(data['load_average_after'])}.",
+        "",
+        f"Raw figures (every sample, counts, errors): `{Path(data.get('json_name', 'benchmarks.json')).name}` beside this file.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def scaling(data: dict) -> list[str]:
+    """Seconds per added dataset between scenario 3b and 4b (the same shape, 10x the datasets)."""
+    s3, s4 = data["scenarios"].get("3b"), data["scenarios"].get("4b")
+    if not s3 or not s4:
+        return []
+    n3, n4 = data["sizes"]["s3_children"] + 1, data["sizes"]["s4_children"] + 1
+    lines = ["", "## Growth with the number of datasets (3b → 4b)", ""]
+    for key, row in s4["results"].items():
+        before = s3["results"].get(key, {})
+        if key in data["not_run"]:
+            continue
+        if row.get("median") is None or before.get("median") is None:
+            lines.append(
+                f"- {key}: {row.get('status') if row.get('median') is None else before.get('status')}"
+            )
+            continue
+        slope = (row["median"] - before["median"]) / (n4 - n3)
+        lines.append(
+            f"- {key}: {before['median']:.2f} s for {n3} datasets, {row['median']:.2f} s for {n4}: {slope * 1000:.1f} ms per dataset"
+        )
+    return lines
+
+
+def write(args, sizes: dict, bench, tools, began: float) -> None:
+    data = build(args, sizes, bench, tools, began)
+    out: Path = args.out
+    data["json_name"] = out.with_suffix(".json").name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
+    out.write_text(markdown(data))
