@@ -65,7 +65,10 @@ def sanoid(host, tmp_path, sanoid_bin, conf_dir, *action: str):
     if cache.exists():  # a fresh listing each time, never the last run's cache
         for f in cache.iterdir():
             f.unlink()
-    argv = ["/usr/sbin/sanoid", "--configdir", str(conf_dir), "--cache-dir", str(cache)]
+    # sanoid defers pruning a dataset while `ps` shows a zfs send or receive naming it: in a PID
+    # namespace of its own it sees this host's processes only, not another sandbox's tank/media
+    argv = ["unshare", "--pid", "--fork", "--mount-proc"]
+    argv += ["/usr/sbin/sanoid", "--configdir", str(conf_dir), "--cache-dir", str(cache)]
     argv += ["--run-dir", str(run / "run"), "--verbose", *action]
     result = host.run(argv, check=False, env={"PATH": f"{sanoid_bin}:/usr/sbin:/usr/bin:/sbin:/bin"})
     assert result.returncode == 0, result.stdout + result.stderr
