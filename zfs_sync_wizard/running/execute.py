@@ -105,26 +105,7 @@ class Executor:
     def feed(self, argv: Sequence[str], data: str, *, timeout: float) -> Result:
         """Run a local command with `data` on its stdin, killed after `timeout` seconds
         (sendmail for a notification: never in a dry run, never longer than asked)."""
-        log.debug("%s (%d bytes on stdin, timeout %g s)", quote(argv), len(data), timeout)
-        cmd = _resolve(argv[0], "localhost")
-        try:
-            done = cmd(
-                *argv[1:],
-                _ok_code=range(256),
-                _tty_out=False,
-                _in=data.encode(),
-                _return_cmd=True,
-                _env=_c_locale(),
-                _timeout=timeout,
-            )
-        except sh.TimeoutException:
-            raise CommandFailed("localhost", quote(argv), -9, f"timed out after {timeout:g} s") from None
-        except sh.SignalException as exc:
-            raise CommandFailed("localhost", quote(argv), exc.exit_code, _text(exc.stderr)) from None
-        result = Result(_text(done.stdout), _text(done.stderr), done.exit_code)
-        if result.status != 0:
-            raise CommandFailed("localhost", quote(argv), result.status, result.stderr)
-        return result
+        return self._run_local(argv, Endpoint(), quote(argv), True, data, timeout)
 
     def upload_time(self, endpoint: Endpoint, nbytes: int) -> float:
         """Seconds `head -c N /dev/urandom | ssh host 'cat >/dev/null'` takes: random
@@ -200,7 +181,13 @@ class Executor:
             raise CommandFailed(endpoint.label, script, status, errors)
 
     def _run_local(
-        self, argv: Sequence[str], endpoint: Endpoint, shown: str, check: bool, input: str | None = None
+        self,
+        argv: Sequence[str],
+        endpoint: Endpoint,
+        shown: str,
+        check: bool,
+        input: str | None = None,
+        timeout: float | None = None,
     ) -> Result:
         started = time.monotonic()
         if not endpoint.is_local:
@@ -216,9 +203,12 @@ class Executor:
                     _return_cmd=True,
                     _env=_c_locale(),
                     _preexec_fn=_die_with_runner,
+                    _timeout=timeout,
                 )
             status = done.exit_code
             stdout, stderr = done.stdout, done.stderr
+        except sh.TimeoutException:
+            raise CommandFailed(endpoint.label, shown, -9, f"timed out after {timeout:g} s") from None
         except sh.SignalException as exc:
             status, stdout, stderr = exc.exit_code, exc.stdout, exc.stderr
         result = Result(_text(stdout), _text(stderr), status)
