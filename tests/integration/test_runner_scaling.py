@@ -46,10 +46,11 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
     ok(product.run("many"))
     assert connections(dst) - accepted_before == 1  # one ssh master connection for the whole run
     first = commands_of_last_run(product, "many")
-    # listing both sides, the new snapshot's GUIDs, and the destination after receiving
-    assert first["zfs get"] == 4
+    # listing both sides, the new snapshot's GUIDs, the properties a tree stream would carry
+    # (planning/tree.py), and the destination after receiving
+    assert first["zfs get"] == 5
     assert first["zfs snapshot"] == 1  # one recursive, atomic snapshot
-    assert first["pipeline: zfs send"] == datasets
+    assert first["pipeline: zfs send"] == 1  # the whole tree in one stream (zfs send -R)
     assert first["command -v"] == 2  # one probe of programs and zfs features per side
     # bookkeeping: one command per side for every dataset, not one per dataset
     assert first["zfs hold"] == 2  # the new base, on both sides
@@ -57,8 +58,8 @@ def test_listing_is_one_command_per_side_whatever_the_number_of_datasets(hosts, 
 
     ok(product.run("many"))
     second = commands_of_last_run(product, "many")
-    assert second["zfs get"] == 4
-    assert second["pipeline: zfs send"] == datasets
+    assert second["zfs get"] == 5
+    assert second["pipeline: zfs send"] == 1
     assert second["zfs destroy"] == 2 * datasets  # the previous replication snapshot, on both sides
     # the previous base's holds are released, one command per side: zfs-fuse has no `zfs holds`,
     # so it releases every held snapshot at once (all the job's: one release that succeeds)

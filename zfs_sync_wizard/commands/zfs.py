@@ -55,6 +55,11 @@ def written(dataset: str, base: str | None) -> list[str]:
     return value(f"written@{base}" if base else "referenced", dataset, parsable=True)
 
 
+def local_properties(dataset: str, props: Sequence[str]) -> list[str]:
+    """Which of `props` the dataset and its descendants set themselves (a tree stream carries them)."""
+    return ["zfs", "get", "-H", "-r", "-s", "local", "-o", "name,property", ",".join(props), dataset]
+
+
 def bookmarks(dataset: str) -> list[str]:
     """The dataset's own bookmarks with their createtxg (OpenZFS; zfs-fuse has none and fails)."""
     return ["zfs", "list", "-H", "-p", "-t", "bookmark", "-o", "name,createtxg", "-d", "1", dataset]
@@ -64,8 +69,9 @@ def resume_token(dataset: str) -> list[str]:
     return value("receive_resume_token", dataset)
 
 
-def send(dataset: str, step: Send, flags: Sequence[str] = ()) -> list[str]:
-    argv = ["zfs", "send", *flags]
+def send(dataset: str, step: Send, flags: Sequence[str] = (), tree: bool = False) -> list[str]:
+    """`tree`: the dataset and every descendant in one replication stream (-R, planning/tree.py)."""
+    argv = ["zfs", "send", *flags, *(["-R"] if tree else [])]
     if step.base is not None:
         argv += ["-I" if step.intermediate else "-i", f"{dataset}@{step.base}"]
     return argv + [f"{dataset}@{step.target}"]

@@ -60,6 +60,7 @@ class Job:
     receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
     receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
     when_unchanged: str = "skip"  # skip: no snapshot when nothing was written (planning/unchanged.py)
+    tree_stream: str = "auto"  # auto: one `zfs send -R` where the whole tree shares a plan (planning/tree.py)
 
     @property
     def crosses_ssh(self) -> bool:
@@ -159,6 +160,7 @@ def _build(s: dict, name: str, where: str) -> Job:
         direct=_direct(s),
         retries=t["retries"],
         retry_delay=t["retry_delay"],
+        tree_stream=t["tree_stream"],
         take_snapshots=snaps["take_at_end"] if source == "existing" else source == "own",
         snapshot_prefix=snaps["prefix"],
         keep=snaps["keep"],

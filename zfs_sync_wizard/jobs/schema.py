@@ -244,6 +244,7 @@ SCHEMA: dict[str, Any] = {
         "direct_host": (_optional(_check_host), None),
         "retries": (_check_range(0, MAX_RETRIES), 3),
         "retry_delay": (_check_range(0, MAX_RETRY_DELAY), 30),
+        "tree_stream": (_choice("auto", "never"), "auto"),  # planning/tree.py
     },
     "snapshots": {
         "take": (_check_bool, True),

@@ -62,3 +62,14 @@ def _ratio(value: str) -> float | None:
         return float(value.strip().rstrip("x"))
     except ValueError:
         return None
+
+
+def of_tree(datasets: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """A tree stream's data as `choose` reads it, from each dataset's listed properties, the root
+    first: stored compressed where any dataset is, and the root's `compressratio`, which counts
+    its descendants (not its own `refcompressratio`)."""
+    stored = [p["compression"] for p in datasets if p.get("compression", "") not in ("", "-", "off")]
+    props = {"compression": stored[0]} if stored else {}
+    if datasets and "compressratio" in datasets[0]:
+        props["compressratio"] = datasets[0]["compressratio"]
+    return props

@@ -18,7 +18,7 @@ from ..commands import zfs
 from ..jobs.job import Job
 from ..planning import capabilities, exclusion, naming, plan, selection, text, unchanged
 from ..planning.inventory import Inventory
-from . import holds, listing, prune, verify
+from . import holds, listing, prune, tree, verify
 from .check import check, no_resume_notice
 from .context import Outcome, RunOptions, RunState
 from .execute import Executor
@@ -79,7 +79,11 @@ def _run(s: RunState) -> None:
     ):  # an empty destination is received over unmounted (zfs-fuse fails otherwise)
         if pair.destination in empties:
             ex.run(s.dst, zfs.unmount(pair.destination), changes=True)
-    for pair in pairs:
+    one = tree.planned(s, src_inv, pairs, whole=not left_out and not kept) if plan.transfers(pairs) else None
+    as_tree = bool(one) and tree.send(s, *one, src_inv, pairs)
+    if one and not as_tree:  # what the one stream carried stays; the rest goes one by one
+        src_inv, dst_inv, pairs = _again(s)
+    for pair in [] if as_tree else pairs:
         run_pair(s, pair, src_inv[pair.source])
     _set_readonly(s)
     if opts.dry_run:
@@ -106,28 +110,11 @@ def _plan(
     """(the replication snapshot to take or None, every dataset's plan).  Nothing new on the
     source, nothing done: where it can tell (planning/unchanged.py), no snapshot is taken."""
     job = s.job
-    policy = plan.Policy(job.incremental, job.initial, job.rollback or s.opts.rollback)
-    chosen = selection.for_job(job)
     now = s.opts.now or datetime.now()
     planned = naming.snapshot_name(job.snapshot_stem, now, _names(src_inv)) if job.take_snapshots else None
-
-    def plan_all(planned: str | None) -> list[plan.Pair]:
-        pairs = plan.plan_datasets(
-            src_inv,
-            dst_inv,
-            job.source.dataset,
-            job.destination.dataset,
-            policy,
-            empties,
-            planned,
-            (job.snapshot_stem, job.hold_tag),
-            chosen.carried if chosen.filtered else None,
-        )
-        return [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
-
-    pairs = plan_all(planned)
+    pairs = _plan_all(s, src_inv, dst_inv, empties, kept, planned)
     if planned and job.when_unchanged == unchanged.SKIP:
-        as_is = plan_all(None)
+        as_is = _plan_all(s, src_inv, dst_inv, empties, kept, None)
         if unchanged.nothing_new(
             src_inv, dst_inv, as_is
         ):  # nothing written since the snapshot both sides have
@@ -135,6 +122,39 @@ def _plan(
             log.info("%s: %s", job.name, notes[-1])
             return None, as_is
     return planned, pairs
+
+
+def _plan_all(
+    s: RunState, src_inv: Inventory, dst_inv: Inventory, empties: frozenset, kept, planned: str | None
+) -> list[plan.Pair]:
+    job = s.job
+    policy = plan.Policy(job.incremental, job.initial, job.rollback or s.opts.rollback)
+    chosen = selection.for_job(job)
+    pairs = plan.plan_datasets(
+        src_inv,
+        dst_inv,
+        job.source.dataset,
+        job.destination.dataset,
+        policy,
+        empties,
+        planned,
+        (job.snapshot_stem, job.hold_tag),
+        chosen.carried if chosen.filtered else None,
+    )
+    return [p for p in pairs if p.destination not in kept]  # their partial receives wait for the next run
+
+
+def _again(s: RunState) -> tuple[Inventory, Inventory, list[plan.Pair]]:
+    """After a tree stream failed: both sides listed again, the partial receive it left
+    resumed, and every dataset planned again (the replication snapshot exists now)."""
+    job = s.job
+    src_inv = listing.list_side(s, s.src, job.source.dataset, required=True)
+    dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+    found, kept = resume_partials(s, src_inv, dst_inv)
+    if found:
+        dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+    empties = listing.empty_destinations(s, dst_inv)
+    return src_inv, dst_inv, _plan_all(s, src_inv, dst_inv, empties, kept, None)
 
 
 def _set_readonly(s: RunState) -> None:

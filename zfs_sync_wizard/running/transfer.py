@@ -49,7 +49,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
         if todo.discards_changes:
             _destroyed(s, pair.destination, f"changes written since @{todo.sends[0].base} (zfs receive -F)")
         flags = send_flags(s, source)
-        codec = _compressor(s, source, flags)
+        codec = compressor(s, source.name, source.props, flags)
         for step in todo.sends:
             send = zfs.send(pair.source, step, flags)
             # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
@@ -107,13 +107,14 @@ def _failed(s: RunState, error: str) -> None:
     s.progress.note(f"failed: {error}")
 
 
-def _compressor(s: RunState, source: inventory.Dataset, flags: list) -> str:
-    """The dataset's compressor (said in the dry run and the log); "none" for none."""
-    choice = compression.choose(s.job.compression, s.job.crosses_ssh, flags, source.props)
+def compressor(s: RunState, name: str, props: dict, flags: list) -> str:
+    """A stream's compressor, chosen by its data's properties (said in the dry run and the log);
+    "none" for none."""
+    choice = compression.choose(s.job.compression, s.job.crosses_ssh, flags, props)
     if s.job.crosses_ssh:
         if s.ex.dry_run:
-            s.ex.echo(f"# {source.name}: {choice.describe()}")
-        log.info("%s: %s", source.name, choice.describe())
+            s.ex.echo(f"# {name}: {choice.describe()}")
+        log.info("%s: %s", name, choice.describe())
     return choice.codec or "none"
 
 
@@ -194,8 +195,10 @@ def stream(
     known=None,
     approx=None,
     codec: str | None = None,
+    retries: int | None = None,
 ) -> bool:
-    """Run one send/receive pipeline, retrying after SSH drops; `known` is a
+    """Run one send/receive pipeline, retrying after SSH drops (`retries`, else the job's
+    transfer.retries); `known` is a
     size estimate made otherwise (else `zfs send -nvP` is asked); `approx` a
     rougher one for pv and the progress lines only, where there is no estimate;
     `codec` the dataset's compressor (planning/compression.py).
@@ -205,7 +208,8 @@ def stream(
     """
     resumed = False
     size = known if known is not None else estimate(s, send)
-    for attempt in range(s.job.retries + 1):
+    retries = s.job.retries if retries is None else retries
+    for attempt in range(retries + 1):
         shown = size if size is not None or s.ex.dry_run else approx
         stages = pl.build(send, receive, s.src, s.dst, s.pipeline_settings(shown, codec), s.job.direct)
         if s.ex.dry_run:
@@ -217,7 +221,7 @@ def stream(
             with s.progress.stream(source, shown) as counter:
                 s.ex.pipeline(stages, counter)
         except StageFailed as exc:
-            if attempt >= s.job.retries or not retryable(exc):
+            if attempt >= retries or not retryable(exc):
                 raise
             delay = min(s.job.retry_delay * 2**attempt, MAX_RETRY_DELAY)
             last_line = (exc.stderr.strip().splitlines() or [""])[-1]
