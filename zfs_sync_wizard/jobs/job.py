@@ -60,6 +60,8 @@ class Job:
     receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
     receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
     when_unchanged: str = "skip"  # skip: no snapshot when nothing was written (planning/unchanged.py)
+    parallel: int = 4  # transfers of different datasets at once (running/concurrent.py)
+    tree_stream: str = "auto"  # auto: a tree sharing one plan goes as one `zfs send -R`; never
 
     @property
     def crosses_ssh(self) -> bool:
@@ -178,6 +180,8 @@ def _build(s: dict, name: str, where: str) -> Job:
         receive_set=tuple(dst["properties"]["set"].items()),
         receive_exclude=tuple(dst["properties"]["exclude"]),
         when_unchanged=snaps["when_unchanged"],
+        parallel=t["parallel"],
+        tree_stream=t["tree_stream"],
     )
 
 

@@ -22,9 +22,9 @@ from . import holds, listing, prune, verify
 from .check import check, no_resume_notice
 from .context import Outcome, RunOptions, RunState
 from .execute import Executor
+from .parallel import run_pairs
 from .partials import resume_partials
 from .progress import Progress
-from .transfer import run_pair
 
 __all__ = ["Outcome", "RunOptions", "check", "run"]
 log = logging.getLogger("zfs_sync_wizard")
@@ -79,8 +79,7 @@ def _run(s: RunState) -> None:
     ):  # an empty destination is received over unmounted (zfs-fuse fails otherwise)
         if pair.destination in empties:
             ex.run(s.dst, zfs.unmount(pair.destination), changes=True)
-    for pair in pairs:
-        run_pair(s, pair, src_inv[pair.source])
+    run_pairs(s, pairs, src_inv)
     _set_readonly(s)
     if opts.dry_run:
         src_after, dst_after = plan.predicted(src_inv, dst_inv, pairs, planned, int(time.time()))
