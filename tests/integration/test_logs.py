@@ -79,7 +79,9 @@ def test_a_failure_is_in_the_log_with_its_stage(hosts, media):
     shown = media.run("--log", "media").stdout
     errors = [line for line in shown.splitlines() if " ERROR " in line]
     assert errors and "tank/media -> backup/media: stage 'zfs receive' failed on root@" in errors[0]
-    assert re.search(r"DEBUG pipeline failed after [0-9.]+ s at stage 'zfs receive' \(tank/media\)$", shown, re.M)
+    assert re.search(
+        r"DEBUG pipeline failed after [0-9.]+ s at stage 'zfs receive' \(tank/media\)$", shown, re.M
+    )
     assert re.search(r"INFO run end: failed \(exit 1\)", shown)
 
 
