@@ -62,7 +62,7 @@ def test_log_prints_the_latest_runs_commands(hosts, media):
     assert re.search(r"INFO run end: ok \(exit 0\), .* sent in [0-9.]+ s$", lines[-1])
     sent = [line for line in lines if " DEBUG pipeline: zfs send -I tank/media@" in line]
     assert len(sent) == 1 and "| zfs receive -u backup/media" in sent[0]  # the incremental, not the full
-    assert re.search(r"DEBUG pipeline done in [0-9.]+ s$", shown.stdout, re.M)
+    assert re.search(r"DEBUG pipeline done in [0-9.]+ s \(tank/media\)$", shown.stdout, re.M)
     assert re.search(
         rf"DEBUG \[root@{hosts.dst.address}\] zfs hold zsw_media backup/media@\S+  \(exit 0, [0-9.]+ s\)$",
         shown.stdout,
@@ -79,7 +79,9 @@ def test_a_failure_is_in_the_log_with_its_stage(hosts, media):
     shown = media.run("--log", "media").stdout
     errors = [line for line in shown.splitlines() if " ERROR " in line]
     assert errors and "tank/media -> backup/media: stage 'zfs receive' failed on root@" in errors[0]
-    assert re.search(r"DEBUG pipeline failed after [0-9.]+ s at stage 'zfs receive'$", shown, re.M)
+    assert re.search(
+        r"DEBUG pipeline failed after [0-9.]+ s at stage 'zfs receive' \(tank/media\)$", shown, re.M
+    )
     assert re.search(r"INFO run end: failed \(exit 1\)", shown)
 
 

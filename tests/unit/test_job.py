@@ -132,6 +132,7 @@ def test_every_key_sample_sets_every_schema_key():
     assert job.receive_set == (("canmount", "off"), ("com.example:role", "backup"))
     assert job.receive_exclude == ("sharenfs", "sharesmb", "mountpoint")
     assert (job.raw, job.retries, job.retry_delay) == ("never", 5, 7)
+    assert (job.parallel, job.tree_stream) == (2, "never")
     assert job.retention["destination"] == {"hourly": 5, "daily": 6, "weekly": 7, "monthly": 8, "yearly": 10}
     assert job.direct == Endpoint("backup.internal", "zsw", 2222)  # as the source reaches the destination
     assert job.schedule == "30 1 * * 1-5"

@@ -60,6 +60,7 @@ class Job:
     receive_set: tuple[tuple[str, str], ...] = ()  # zfs receive -o k=v
     receive_exclude: tuple[str, ...] = ()  # zfs receive -x k
     when_unchanged: str = "skip"  # skip: no snapshot when nothing was written (planning/unchanged.py)
+    parallel: int = 4  # transfers of different datasets at once (running/parallel.py)
     tree_stream: str = "auto"  # auto: one `zfs send -R` where the whole tree shares a plan (planning/tree.py)
 
     @property
@@ -160,7 +161,6 @@ def _build(s: dict, name: str, where: str) -> Job:
         direct=_direct(s),
         retries=t["retries"],
         retry_delay=t["retry_delay"],
-        tree_stream=t["tree_stream"],
         take_snapshots=snaps["take_at_end"] if source == "existing" else source == "own",
         snapshot_prefix=snaps["prefix"],
         keep=snaps["keep"],
@@ -180,6 +180,8 @@ def _build(s: dict, name: str, where: str) -> Job:
         receive_set=tuple(dst["properties"]["set"].items()),
         receive_exclude=tuple(dst["properties"]["exclude"]),
         when_unchanged=snaps["when_unchanged"],
+        parallel=t["parallel"],
+        tree_stream=t["tree_stream"],
     )
 
 

@@ -38,6 +38,7 @@ def _check_count(v):
 
 MAX_RETRIES = 20
 MAX_RETRY_DELAY = 3600  # seconds; the delay doubles per attempt, capped at this too
+MAX_PARALLEL = 16  # transfers at once; sshd's MaxSessions (10 by default) bounds them over one connection
 
 
 def _check_range(low: int, high: int):
@@ -244,6 +245,7 @@ SCHEMA: dict[str, Any] = {
         "direct_host": (_optional(_check_host), None),
         "retries": (_check_range(0, MAX_RETRIES), 3),
         "retry_delay": (_check_range(0, MAX_RETRY_DELAY), 30),
+        "parallel": (_check_range(1, MAX_PARALLEL), 4),  # datasets sent at once (running/parallel.py)
         "tree_stream": (_choice("auto", "never"), "auto"),  # planning/tree.py
     },
     "snapshots": {

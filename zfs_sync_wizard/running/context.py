@@ -3,6 +3,7 @@ capabilities, and the outcome so far.  Every step of running/ is given it."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,6 +14,8 @@ from ..planning import capabilities, compression
 from ..planning.capabilities import Capabilities
 from .execute import Executor
 from .progress import Progress
+
+_COUNTING = threading.Lock()
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Sent:
     kind: str  # full, incremental or resume
     bytes: int
     estimated: int | None
+    datasets: int = 1  # how many it carried: a tree stream (zfs send -R) carries the descendants too
 
 
 @dataclass
@@ -49,6 +53,13 @@ class Outcome:
     bytes: int = 0
     estimated: int = 0
     destination: dict | None = None  # the destination's listing after the run (its lag, for metrics)
+
+    def count(self, sent: Sent) -> None:
+        """A stream that arrived, in the totals too (transfers of several datasets may end at once)."""
+        with _COUNTING:
+            self.bytes += sent.bytes
+            self.estimated += sent.estimated or 0
+            self.sent.append(sent)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import signal
@@ -36,6 +37,7 @@ log = logging.getLogger("zfs_sync_wizard")
 
 SSH_ERROR = 255
 SIGPIPE_STATUSES = (-13, 141)
+INTERRUPTED = "interrupted during transfer; the next run continues from here"
 
 
 @dataclass
@@ -74,6 +76,11 @@ class Executor:
         self.control_dir = control_dir
         self.echo = echo
         self._remotes: set = set()
+        # every pipeline running now (from any thread), so that one thread can stop them all
+        self._running: dict[int, list] = {}
+        self._guard = threading.Lock()
+        self._stopped = threading.Event()
+        _prctl()  # resolved here, not in a child forked while other threads run
 
     def argv(self, endpoint: Endpoint, argv: Sequence[str]) -> list:
         """The argv this machine runs for `argv` on `endpoint`."""
@@ -219,17 +226,27 @@ class Executor:
             raise CommandFailed(endpoint.label, shown, status, result.stderr)
         return result
 
-    def pipeline(self, stages: Sequence[pl.Stage], on_pv_line: Callable[[str], None] | None = None) -> None:
-        """Run a transfer pipeline; raise StageFailed naming the stage that failed."""
+    def pipeline(
+        self, stages: Sequence[pl.Stage], on_pv_line: Callable[[str], None] | None = None, label: str = ""
+    ) -> None:
+        """Run a transfer pipeline; raise StageFailed naming the stage that failed, Interrupted
+        when a KeyboardInterrupt (SIGINT, SIGTERM) arrives or another thread calls `stop_all`.
+        `label` names the dataset in the log lines that would not otherwise."""
         procs = pl.processes(stages, self.control_dir)
         log.debug("pipeline: %s", pl.render(stages, self.control_dir))
+        about = f" ({label})" if label else ""
         started = time.monotonic()
         commands = [_resolve(p.argv[0], "localhost") for p in procs]  # all found before any starts
         for p in procs:
             if p.remote:
                 self._remotes.add(p.endpoint)
         tails = [deque(maxlen=200) for _ in procs]
-        running = []
+        running: list = []
+        key = id(running)
+        with self._guard:
+            if self._stopped.is_set():
+                raise Interrupted(INTERRUPTED)
+            self._running[key] = running
         nothing = open(os.devnull, "rb")  # the first stage's stdin: a str _in would be sent as data
         try:
             previous = None
@@ -257,19 +274,43 @@ class Executor:
                 else:
                     kwargs["_tty_out"] = False
                 previous = cmd(*proc.argv[1:], **kwargs)
-                running.append(previous)
+                with self._guard:  # stop_all, once it has begun, kills what starts after it too
+                    running.append(previous)
+                    stopped = self._stopped.is_set()
+                if stopped:
+                    _kill_all(running)
+                    raise Interrupted(INTERRUPTED)
             statuses = [_wait(r) for r in running]
         except KeyboardInterrupt:
             _kill_all(running)
-            raise Interrupted("interrupted during transfer; the next run continues from here") from None
+            raise Interrupted(INTERRUPTED) from None
         finally:
             nothing.close()
+            with self._guard:
+                self._running.pop(key, None)
         failure = _blame(_stage_statuses(procs, statuses, tails))
         took = time.monotonic() - started
+        if failure and self._stopped.is_set():  # killed by stop_all: not the stage's fault
+            raise Interrupted(INTERRUPTED)
         if failure:
-            log.debug("pipeline failed after %.1f s at stage '%s'", took, failure.stage)
+            log.debug("pipeline failed after %.1f s at stage '%s'%s", took, failure.stage, about)
             raise failure
-        log.debug("pipeline done in %.1f s", took)
+        log.debug("pipeline done in %.1f s%s", took, about)
+
+    def stop_all(self) -> None:
+        """Kill every pipeline running now, from whichever thread started it, and refuse new
+        ones (they raise Interrupted): the main thread's answer to SIGINT/SIGTERM when
+        transfers run in other threads, where no KeyboardInterrupt arrives."""
+        with self._guard:
+            self._stopped.set()
+            pipelines = [list(running) for running in self._running.values()]
+        for running in pipelines:
+            _kill(running)  # their own threads wait for them and raise Interrupted
+
+    def pause(self, seconds: float) -> None:
+        """Wait `seconds` (before a retry); raise Interrupted at once if `stop_all` is called."""
+        if self._stopped.wait(seconds):
+            raise Interrupted(INTERRUPTED)
 
     def attached(self, argv: Sequence[str]) -> int:
         """Run a local command on this terminal, its output not captured (so a
@@ -315,7 +356,12 @@ def _let_the_child_handle_it(signum, frame) -> None:
 def _die_with_runner() -> None:
     """In each child before exec: SIGTERM when the runner dies (even by SIGKILL), so a
     killed run leaves no transfer running on its own for the next run to trip over."""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    _prctl()(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@functools.cache
+def _prctl():
+    return ctypes.CDLL(None, use_errno=True).prctl
 
 
 def _c_locale() -> dict:
@@ -358,13 +404,17 @@ def _end_group(running) -> None:
 
 
 def _kill_all(running) -> None:
+    _kill(running)
+    for r in running:
+        _wait(r)
+
+
+def _kill(running) -> None:
     for r in running:
         try:
             r.kill()
         except Exception:  # already gone
             pass
-    for r in running:
-        _wait(r)
 
 
 def _stage_statuses(procs, statuses, tails) -> list:

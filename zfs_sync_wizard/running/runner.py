@@ -22,9 +22,9 @@ from . import holds, listing, prune, tree, verify
 from .check import check, no_resume_notice
 from .context import Outcome, RunOptions, RunState
 from .execute import Executor
+from .parallel import run_pairs
 from .partials import resume_partials
 from .progress import Progress
-from .transfer import run_pair
 
 __all__ = ["Outcome", "RunOptions", "check", "run"]
 log = logging.getLogger("zfs_sync_wizard")
@@ -83,8 +83,8 @@ def _run(s: RunState) -> None:
     as_tree = bool(one) and tree.send(s, *one, src_inv, pairs)
     if one and not as_tree:  # what the one stream carried stays; the rest goes one by one
         src_inv, dst_inv, pairs = _again(s)
-    for pair in [] if as_tree else pairs:
-        run_pair(s, pair, src_inv[pair.source])
+    if not as_tree:
+        run_pairs(s, pairs, src_inv)
     _set_readonly(s)
     if opts.dry_run:
         src_after, dst_after = plan.predicted(src_inv, dst_inv, pairs, planned, int(time.time()))

@@ -5,7 +5,6 @@ a resumed stream."""
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
 
 from ..commands import pipeline as pl
@@ -196,9 +195,10 @@ def stream(
     approx=None,
     codec: str | None = None,
     retries: int | None = None,
+    datasets: int = 1,
 ) -> bool:
     """Run one send/receive pipeline, retrying after SSH drops (`retries`, else the job's
-    transfer.retries); `known` is a
+    transfer.retries); `datasets` the number a tree stream carries; `known` is a
     size estimate made otherwise (else `zfs send -nvP` is asked); `approx` a
     rougher one for pv and the progress lines only, where there is no estimate;
     `codec` the dataset's compressor (planning/compression.py).
@@ -219,7 +219,7 @@ def stream(
             return False
         try:
             with s.progress.stream(source, shown) as counter:
-                s.ex.pipeline(stages, counter)
+                s.ex.pipeline(stages, counter, label=source)
         except StageFailed as exc:
             if attempt >= retries or not retryable(exc):
                 raise
@@ -229,7 +229,7 @@ def stream(
             log.info("%s", note)
             s.progress.note(note)
             s.outcome.retries.append(note)
-            (s.opts.sleep or time.sleep)(delay)
+            (s.opts.sleep or s.ex.pause)(delay)
             if not resumed and arrived(s, destination, target):  # the drop came after the receive ended
                 log.info("%s -> %s: %s arrived before the connection dropped", source, destination, target)
                 break
@@ -244,9 +244,7 @@ def stream(
             continue
         break  # the stream arrived (the last attempt raises when it fails)
     log.info("%s -> %s: %s sent, %d bytes", source, destination, target, counter.bytes)
-    s.outcome.bytes += counter.bytes
-    s.outcome.estimated += size or 0
-    s.outcome.sent.append(Sent(source, target, "resume" if resumed else kind, counter.bytes, size))
+    s.outcome.count(Sent(source, target, "resume" if resumed else kind, counter.bytes, size, datasets))
     return resumed
 
 

@@ -71,6 +71,7 @@ def send(s: RunState, one: tree.Tree, excludes: list, src_inv: Inventory, pairs:
             approx=approx,
             codec=codec,
             retries=0,  # OpenZFS resumes only the dataset in flight: the rest go one by one
+            datasets=one.datasets,
         )
     except StageFailed as exc:
         last = (exc.stderr.strip().splitlines() or [""])[-1]
