@@ -282,7 +282,7 @@ def test_preview_says_what_the_job_does_and_keeps_the_commands_one_keypress_away
     shown = output(ctx)
     assert (
         "Sends localhost:tank/media and its 1 child dataset to root@backup01:backup/tank/media: "
-        "2 streams, one per dataset, each run." in shown
+        "one stream for all 2 (zfs send -R), else one per dataset, up to 4 at a time, each run." in shown
     )
     assert "First run: sends everything, about 2.0 MiB (the datasets' referenced size)" in shown
     assert "sanoid keeps on the source: 24 hourly, 7 daily, 4 weekly." in shown

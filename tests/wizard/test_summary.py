@@ -35,7 +35,7 @@ def test_a_push_with_own_snapshots_in_words():
     facts = summary.Facts(2, 2 << 20, None, nightly_year(), False, "nightly at 02:00 (0 2 * * *)")
     assert summary.describe(make(), facts) == [
         "Sends localhost:tank/media and its 1 child dataset to root@backup01:backup/tank/media: "
-        "2 streams, one per dataset, each run.",
+        "one stream for all 2 (zfs send -R), else one per dataset, up to 4 at a time, each run.",
         "How: over ssh, zstd-compressed, through a 128M mbuffer; incrementals carry every snapshot in between (-I).",
         "First run: sends everything, about 2.0 MiB (the datasets' referenced size); later runs send only what changed.",
         "Snapshots: each run takes @zsw_media_<time> on localhost:tank/media and its children, sends it, "
@@ -225,3 +225,19 @@ def test_a_transfer_time_in_words(seconds, words):
 )
 def test_the_first_run_takes_as_long_as_its_size_at_the_measured_speed(facts, first):
     assert summary.describe(make(source__recursive=False), facts)[2] == first
+
+
+@pytest.mark.parametrize(
+    ("changes", "streams"),
+    [
+        ({}, "one stream for all 2 (zfs send -R), else one per dataset, up to 4 at a time"),
+        ({"transfer__tree_stream": "never"}, "2 streams, one per dataset, up to 4 at a time"),
+        (
+            {"transfer__tree_stream": "never", "transfer__parallel": 1},
+            "2 streams, one per dataset, one after another",
+        ),
+    ],
+)
+def test_the_streams_of_a_tree_in_words(changes, streams):
+    facts = summary.Facts(2, 2 << 20, None, nightly_year(), False, "nightly at 02:00 (0 2 * * *)")
+    assert summary.describe(make(**changes), facts)[0].endswith(f": {streams}, each run.")

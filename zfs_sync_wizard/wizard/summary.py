@@ -73,7 +73,13 @@ def _what(job: Job, facts: Facts) -> str:
     src, dst = job.source, job.destination
     children = facts.datasets - 1
     also = f" and its {children} child dataset{'' if children == 1 else 's'}" if children > 0 else ""
-    streams = "one stream" if facts.datasets == 1 else f"{facts.datasets} streams, one per dataset"
+    at_once = f"up to {job.parallel} at a time" if job.parallel > 1 else "one after another"
+    if facts.datasets == 1:
+        streams = "one stream"
+    elif job.tree_stream == "never":
+        streams = f"{facts.datasets} streams, one per dataset, {at_once}"
+    else:
+        streams = f"one stream for all {facts.datasets} (zfs send -R), else one per dataset, {at_once}"
     return (
         f"Sends {src.endpoint.label}:{src.dataset}{also} to {dst.endpoint.label}:{dst.dataset}: "
         f"{streams}, each run."
