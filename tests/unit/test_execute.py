@@ -27,7 +27,7 @@ from zfs_sync_wizard.errors import (
     StageFailed,
 )
 from zfs_sync_wizard.jobs.endpoint import Endpoint
-from zfs_sync_wizard.running import execute
+from zfs_sync_wizard.running import blame, execute
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -400,8 +400,8 @@ def test_close_without_control_dir_runs_nothing(fake_ssh):
 # -- pure parts of the blame logic
 
 
-def status(index: int, name: str, code: int, stderr=(), endpoint: Endpoint = LOCAL) -> execute.StageStatus:
-    return execute.StageStatus(index, pl.Stage(name, (name,), endpoint), code, list(stderr))
+def status(index: int, name: str, code: int, stderr=(), endpoint: Endpoint = LOCAL) -> blame.StageStatus:
+    return blame.StageStatus(index, pl.Stage(name, (name,), endpoint), code, list(stderr))
 
 
 @pytest.mark.parametrize(
@@ -417,7 +417,7 @@ def status(index: int, name: str, code: int, stderr=(), endpoint: Endpoint = LOC
     ],
 )
 def test_blame(statuses, culprit):
-    found = execute._blame([status(i, name, code) for i, (name, code) in enumerate(statuses)])
+    found = blame.culprit([status(i, name, code) for i, (name, code) in enumerate(statuses)])
     assert (found.stage if found else None) == culprit
 
 
@@ -426,7 +426,7 @@ def test_blame_reads_broken_pipe_from_stderr():
         status(0, "zfs send", 1, ["warning: cannot send 'tank/x@s': Broken pipe"]),
         status(1, "recv", 1),
     ]
-    assert execute._blame(stages).stage == "recv"
+    assert blame.culprit(stages).stage == "recv"
 
 
 def test_stage_statuses_reads_remote_markers():
@@ -438,7 +438,7 @@ def test_stage_statuses_reads_remote_markers():
     ]
     procs = pl.processes(stages, None)
     tails = [["zsw-exit:0:1", "cannot send", "zsw-exit:1:0"], []]
-    out = execute._stage_statuses(procs, [0, 0], tails)
+    out = blame.stage_statuses(procs, [0, 0], tails)
     assert [(s.index, s.stage.name, s.status) for s in out] == [
         (0, "zfs send", 1),
         (1, "zstd", 0),
@@ -451,13 +451,13 @@ def test_stage_statuses_reads_remote_markers():
 def test_stage_statuses_on_ssh_error_adds_an_ssh_stage():
     stages = [pl.Stage("zfs send", ("zfs", "send")), pl.Stage("zfs receive", ("zfs", "receive"), REMOTE)]
     procs = pl.processes(stages, None)
-    out = execute._stage_statuses(procs, [-13, 255], [[], ["Connection refused"]])
+    out = blame.stage_statuses(procs, [-13, 255], [[], ["Connection refused"]])
     assert [(s.index, s.stage.name, s.status) for s in out] == [
         (0, "zfs send", -13),
         (-1, "ssh to backup", 255),
         (1, "zfs receive", 0),
     ]
-    assert execute._blame(out).stage == "ssh to backup"
+    assert blame.culprit(out).stage == "ssh to backup"
 
 
 # -- single commands
@@ -575,14 +575,14 @@ def test_a_remote_stage_whose_marker_never_came_has_failed():
         pl.Stage("zfs receive", ("zfs", "receive")),
     ]
     procs = pl.processes(stages, None)
-    out = execute._stage_statuses(procs, [0, 0], [["zsw-exit:0:0"], []])  # no marker for zstd
+    out = blame.stage_statuses(procs, [0, 0], [["zsw-exit:0:0"], []])  # no marker for zstd
     assert [(s.stage.name, s.status) for s in out] == [
         ("zfs send", 0),
         ("zstd", None),
         ("mbuffer", 0),
         ("zfs receive", 0),
     ]
-    failure = execute._blame(out)
+    failure = blame.culprit(out)
     assert (failure.stage, failure.status) == ("zstd", None)
     assert str(failure).startswith("stage 'zstd' failed on backup (no exit status came back): zstd")
 
@@ -594,7 +594,7 @@ DIRECT = pl.build(
 
 
 def _direct_statuses(status: int, tail: list[str]) -> list:
-    return execute._stage_statuses(pl.processes(DIRECT, None), [status], [tail])
+    return blame.stage_statuses(pl.processes(DIRECT, None), [status], [tail])
 
 
 def test_the_stages_behind_a_direct_hop_report_through_it():
@@ -607,16 +607,16 @@ def test_the_stages_behind_a_direct_hop_report_through_it():
         ("mbuffer", "backup", 0),
         ("zfs receive", "backup", 0),
     ]
-    failed = execute._blame(_direct_statuses(1, ok + ["cannot receive: destination exists"]))
+    failed = blame.culprit(_direct_statuses(1, ok + ["cannot receive: destination exists"]))
     assert (failed.stage, failed.host, failed.status) == ("zfs receive", "backup", 1)  # not the hop
-    missing = execute._blame(_direct_statuses(0, ok[:3]))
+    missing = blame.culprit(_direct_statuses(0, ok[:3]))
     assert (missing.stage, missing.host, missing.status) == ("mbuffer", "backup", None)
 
 
 def test_a_direct_hop_that_dropped_is_the_failure_and_is_retried():
     from zfs_sync_wizard.running.transfer import retryable
 
-    failed = execute._blame(_direct_statuses(255, ["zsw-exit:0:141", "zsw-exit:1:1", "zsw-exit:2:1"]))
+    failed = blame.culprit(_direct_statuses(255, ["zsw-exit:0:141", "zsw-exit:1:1", "zsw-exit:2:1"]))
     assert (failed.stage, failed.host) == ("ssh from root@nas to backup", "root@nas")
     assert retryable(failed)
 
@@ -635,7 +635,7 @@ def test_a_relay_whose_ssh_died_blames_the_ssh_whatever_its_peers_said():
         status(-1, "ssh to backup", -9),
         status(3, "zfs receive", 0, endpoint=REMOTE),
     ]
-    assert execute._blame(stages).stage == "ssh to backup"
+    assert blame.culprit(stages).stage == "ssh to backup"
 
 
 def test_a_killed_runner_takes_its_pipeline_with_it(tmp_path):
@@ -647,7 +647,7 @@ def test_a_killed_runner_takes_its_pipeline_with_it(tmp_path):
     pids = tmp_path / "pids"
     code = (
         "from zfs_sync_wizard.commands import pipeline as pl\n"
-        "from zfs_sync_wizard.running import execute\n"
+        "from zfs_sync_wizard.running import blame, execute\n"
         f"script = 'echo $$ >> {pids}; exec sleep 600'\n"
         "stage = lambda n: pl.Stage(n, ('sh', '-c', script))\n"
         "execute.Executor().pipeline([stage('zfs send'), stage('zfs receive')])\n"

@@ -10,7 +10,7 @@ from ..jobs import job as jobmod
 from ..jobs import paths
 from ..jobs.endpoint import Endpoint
 from ..running.check import check as check_job
-from ..running.execute import SSH_ERROR
+from ..running.blame import SSH_ERROR
 from ..schedule import cron
 from . import sshcheck
 from .context import Context
