@@ -50,6 +50,12 @@ class Capabilities:
         return self.modern_receive
 
     @property
+    def list_holds(self) -> bool:
+        """`zfs holds` says who holds a snapshot: OpenZFS (told by its receive -s/-A); zfs-fuse
+        has no such command."""
+        return self.modern_receive
+
+    @property
     def batch_destroy(self) -> bool:
         """`zfs destroy ds@a,b,c` in one command: OpenZFS (told by its receive -s/-A); zfs-fuse
         takes one snapshot per command ("invalid dataset name")."""

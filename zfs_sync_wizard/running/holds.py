@@ -84,15 +84,17 @@ def reconcile(
     targets = {n: inventory.relocate(n, job.source.dataset, job.destination.dataset) for n in names}
     dst_keep = {targets[n]: base for n, base in keep.items() if n in targets}
     sides = (
-        (s.src, src_inv, names, keep),
-        (s.dst, dst_inv, [targets[n] for n in names], dst_keep),
+        (s.src, src_inv, names, keep, s.src_caps.list_holds),
+        (s.dst, dst_inv, [targets[n] for n in names], dst_keep, s.dst_caps.list_holds),
     )
-    for endpoint, inv, datasets, side_keep in sides:
+    for endpoint, inv, datasets, side_keep, can_list in sides:
         held = decide.held_elsewhere(inv, datasets, side_keep)
         if not held:
             continue
-        listed = s.ex.run(endpoint, zfs.holds(held), changes=False, check=False)
-        if listed.status != 0:  # no `zfs holds` (zfs-fuse): release them all, else ours one by one
+        listed = s.ex.run(endpoint, zfs.holds(held), changes=False, check=False) if can_list else None
+        if (
+            listed is None or listed.status != 0
+        ):  # no `zfs holds` (zfs-fuse): all at once, else ours one by one
             _release_unlisted(s, endpoint, inv, held)
             continue
         stale = decide.ours(listed.stdout, job.hold_tag)

@@ -9,8 +9,8 @@ from ..errors import CommandFailed, ExitCode, ZswError
 from ..jobs import job as jobmod
 from ..jobs import paths
 from ..jobs.endpoint import Endpoint
-from ..running.check import check as check_job
 from ..running.blame import SSH_ERROR
+from ..running.check import check as check_job
 from ..schedule import cron
 from . import sshcheck
 from .context import Context
