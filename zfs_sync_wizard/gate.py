@@ -190,10 +190,11 @@ class Policy:
                 raise Refused("zfs set: only readonly=on")
             positional = positional[1:]
         elif sub == "destroy" and (
-            (flags and ("n" not in flags or flags - {"n", "v", "p"}))  # only the dry run -nvp
+            # the dry run -nvp, or -r: a snapshot name in the descendants too (never a dataset)
+            (flags and flags != {"r"} and ("n" not in flags or flags - {"n", "v", "p"}))
             or any("@" not in p and "#" not in p for p in positional)
         ):
-            raise Refused("zfs destroy: only snapshots and bookmarks, one by one")
+            raise Refused("zfs destroy: only snapshots and bookmarks")
         elif sub == "rollback":
             if not self.rollback:
                 raise Refused("zfs rollback: the gate was not given --rollback")

@@ -19,7 +19,8 @@ def test_auto_compression_follows_the_data(hosts, tmp_path):
     snapshot(src, "tank/media", "written")  # commits the writes, so compressratio counts them
     snapshot(src, "tank/media/films", "written")
     product = Product(src, tmp_path)
-    product.job("media", push_job(dst, source={"recursive": True}))
+    # each dataset its own stream and compressor (as one tree stream, the tree's data decides)
+    product.job("media", push_job(dst, source={"recursive": True}, transfer={"tree_stream": "never"}))
 
     dry = product.run("--dry-run", "media").stdout
     assert "# tank/media/films: compression: none (the data does not compress (compressratio 1.00x))" in dry
@@ -29,6 +30,11 @@ def test_auto_compression_follows_the_data(hosts, tmp_path):
     ok(product.run("media"))
     assert_same(src, "tank/media", dst, "backup/media")
     assert_same(src, "tank/media/films", dst, "backup/media/films")
+
+    product.job("tree", push_job(dst, source={"recursive": True}, destination={"dataset": "backup/tree"}))
+    tree = product.run("--dry-run", "tree").stdout
+    # the root's compressratio counts its descendants: the tree's data compresses as a whole
+    assert "# tank/media and its 1 descendant: compression: zstd-fast (auto: zstd's fastest level)" in tree
 
 
 def test_zfs_fuse_cannot_tell_unchanged_so_every_run_takes_a_snapshot(hosts, tmp_path):

@@ -146,6 +146,12 @@ def destroy_snapshots(dataset: str, names: Sequence[str]) -> list[str]:
     return ["zfs", "destroy", f"{dataset}@{','.join(names)}"]
 
 
+def destroy_recursive(dataset: str, names: Sequence[str]) -> list[str]:
+    """Snapshots `names` of `dataset` and of every descendant that has them (`-r`; several names
+    only where zfs takes a list: OpenZFS)."""
+    return ["zfs", "destroy", "-r", f"{dataset}@{','.join(names)}"]
+
+
 def destroy_estimate(dataset: str, names: Sequence[str]) -> list[str]:
     """What destroying them would free, destroying nothing (`-n`; OpenZFS: `reclaim<TAB>BYTES`)."""
     return ["zfs", "destroy", "-nvp", f"{dataset}@{','.join(names)}"]

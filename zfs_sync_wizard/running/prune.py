@@ -1,7 +1,8 @@
 """Destroying the snapshots planning/retention.py lets go, on both sides:
-one `zfs destroy ds@a,b,c` per dataset and side where zfs takes a list
-(OpenZFS), one command per snapshot otherwise (zfs-fuse), every exit status
-checked.  A list that fails (a snapshot held or busy since the listing) is
+one `zfs destroy -r ROOT@name` per side where the whole tree lets a name go
+(planning/destroys.py), else one `zfs destroy ds@a,b,c` per dataset and side
+where zfs takes a list (OpenZFS), one command per snapshot otherwise
+(zfs-fuse), every exit status checked.  A list that fails (a snapshot held or busy since the listing) is
 retried one by one, so the others still go and the refusal is named; a
 snapshot still held by an interrupted run's hold of ours is released and
 destroyed once more."""
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 from ..commands import zfs
 from ..errors import CommandFailed
 from ..jobs.endpoint import Endpoint
-from ..planning import inventory, retention, selection, sizes
+from ..planning import destroys, inventory, retention, selection, sizes
 from ..planning.capabilities import Capabilities
 from ..planning.inventory import Inventory
 from . import holds
@@ -31,6 +32,8 @@ def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[
     if chosen.source == selection.EVERY:
         return
     now = (s.opts.now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    doomed_dst: dict[str, list[str]] = {}
+    doomed_src: dict[str, list[str]] = {}
     for name in inventory.children(src_inv, job.source.dataset):
         target = inventory.relocate(name, job.source.dataset, job.destination.dataset)
         dst_snaps = dst_inv[target].snapshots if target in dst_inv else []
@@ -49,9 +52,9 @@ def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[
                 f"{name} is in a conflict (see the error): {len(old_src)} of its replication snapshots that "
                 f"could not be sent are pruned, the newest {max(job.keep, 1)} kept until it is resolved"
             )
-        for endpoint, caps, dataset, doomed in (
-            (s.dst, s.dst_caps, target, old_dst),
-            (s.src, s.src_caps, name, old_src),
+        for endpoint, caps, dataset, doomed, side in (
+            (s.dst, s.dst_caps, target, old_dst, doomed_dst),
+            (s.src, s.src_caps, name, old_src, doomed_src),
         ):
             if doomed and s.ex.dry_run:
                 s.ex.echo(
@@ -59,7 +62,28 @@ def prune(s: RunState, src_inv: Inventory, dst_inv: Inventory, stuck: frozenset[
                     + ", ".join("@" + n for n in doomed)
                     + _frees(s, endpoint, caps, dataset, doomed)
                 )
-            destroy(s, endpoint, caps, dataset, doomed)
+            if doomed:
+                side[dataset] = list(doomed)
+    _side(s, s.dst, s.dst_caps, doomed_dst, dst_inv, job.destination.dataset)
+    _side(s, s.src, s.src_caps, doomed_src, src_inv, job.source.dataset)
+
+
+def _side(
+    s: RunState, endpoint: Endpoint, caps: Capabilities, doomed: dict, inv: Inventory, root: str
+) -> None:
+    """One side's destroys: one `zfs destroy -r` for each name the whole tree lets go
+    (planning/destroys.py), the rest dataset by dataset; a recursive one that fails (held or
+    busy since the listing) is done dataset by dataset too, so the refusal is named."""
+    whole, rest = destroys.recursive(doomed, inv, root)
+    for group in [whole] if caps.batch_destroy and whole else [[n] for n in whole]:
+        result = s.ex.run(endpoint, zfs.destroy_recursive(root, group), changes=True, check=False)
+        if result is not None and result.status != 0:
+            for dataset, names in doomed.items():
+                again = [n for n in names if n in group]
+                if again:
+                    rest.setdefault(dataset, []).extend(again)
+    for dataset, names in rest.items():
+        destroy(s, endpoint, caps, dataset, names)
 
 
 def _frees(s: RunState, endpoint: Endpoint, caps: Capabilities, dataset: str, names: Sequence[str]) -> str:

@@ -52,7 +52,8 @@ def send(s: RunState, one: tree.Tree, excludes: list, src_inv: Inventory, pairs:
     root = src_inv[one.source]
     flags = send_flags(s, root)
     props = compression.of_tree([src_inv[n].props for n in names])
-    label = f"{one.source} and its {one.datasets - 1} descendants"
+    more = one.datasets - 1
+    label = f"{one.source} and its {more} descendant{'' if more == 1 else 's'}"
     codec = compressor(s, label, props, flags)
     if s.ex.dry_run:
         s.ex.echo(f"# {label} in one stream (zfs send -R; transfer.tree_stream: never sends them one by one)")
