@@ -6,6 +6,7 @@ import pytest
 
 from zfs_sync_wizard.planning import compression
 from zfs_sync_wizard.planning.compression import FAST
+from zfs_sync_wizard.planning.inventory import Dataset, Snapshot
 
 LZ4_2X = {"compression": "lz4", "compressratio": "2.00x"}
 LZ4_1X = {"compression": "lz4", "compressratio": "1.03x"}  # a media library: video does not compress
@@ -57,3 +58,82 @@ def test_fast_is_a_compressor_the_pipeline_knows():
     from zfs_sync_wizard.commands.pipeline import COMPRESSORS
 
     assert COMPRESSORS[FAST][0] == ["zstd", "-q", "-c", "-1"]
+
+
+MiB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("size", "small"),
+    [(None, False), (0, True), (MiB, True), (compression.SMALL - 1, True), (compression.SMALL, False)],
+)
+def test_a_small_stream_goes_uncompressed_and_an_unknown_one_is_not_small(size, small):
+    assert compression.small(size) is small
+
+
+def dataset(props: dict, *snaps: tuple[str, int, dict]) -> Dataset:
+    return Dataset(
+        "tank/m",
+        snapshots=[Snapshot(name, i + 1, txg, props=p) for i, (name, txg, p) in enumerate(snaps)],
+        props=props,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ds", "base", "expected"),
+    [
+        # grew by 3 MiB since @a, which holds nothing of its own
+        (
+            dataset({"referenced": str(5 * MiB)}, ("a", 1, {"referenced": str(2 * MiB), "used": "0"})),
+            "a",
+            3 * MiB,
+        ),
+        # overwritten in place: no growth, but @a and @b hold what was overwritten
+        (
+            dataset(
+                {"referenced": str(5 * MiB)},
+                ("old", 1, {"referenced": str(MiB), "used": str(9 * MiB)}),
+                ("a", 2, {"referenced": str(5 * MiB), "used": str(MiB)}),
+                ("b", 3, {"referenced": str(5 * MiB), "used": str(2 * MiB)}),
+            ),
+            "a",
+            3 * MiB,
+        ),
+        # stored compressed: the stream carries it uncompressed
+        (
+            dataset(
+                {"referenced": str(MiB), "compressratio": "4.00x"},
+                ("a", 1, {"referenced": "0", "used": "0"}),
+            ),
+            "a",
+            4 * MiB,
+        ),
+        # shrank: nothing new but what @a holds alone
+        (
+            dataset({"referenced": str(MiB)}, ("a", 1, {"referenced": str(3 * MiB), "used": str(2 * MiB)})),
+            "a",
+            2 * MiB,
+        ),
+        # sizes not listed (OpenZFS estimates instead), or no such base
+        (dataset({}, ("a", 1, {})), "a", None),
+        (dataset({"referenced": str(MiB)}, ("a", 1, {"referenced": "0", "used": "0"})), "gone", None),
+    ],
+)
+def test_changed_since_a_snapshot_from_the_listing(ds, base, expected):
+    assert compression.changed(ds, base) == expected
+
+
+def test_a_full_stream_is_the_referenced_data_uncompressed():
+    assert compression.full_size(dataset({"referenced": str(MiB), "compressratio": "2.50x"})) == 5 * MiB // 2
+    assert compression.full_size(dataset({})) is None
+
+
+def test_a_tree_is_stored_compressed_where_any_dataset_is_and_compresses_as_its_root_says():
+    props = compression.of_tree(
+        [{"compression": "off", "compressratio": "1.04x"}, {"compression": "lz4"}, {"compression": "off"}]
+    )
+    assert props == {"compression": "lz4", "compressratio": "1.04x"}
+    assert (
+        compression.choose("auto", True, (), props).codec is None
+    )  # stored compressed, and it did not shrink
+    assert compression.of_tree([{"compression": "off"}]) == {}  # nothing stored compressed, no ratio listed

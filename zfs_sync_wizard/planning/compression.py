@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from . import sizes
+from .inventory import Dataset
+
 FAST = "zstd-fast"  # commands/pipeline.py's COMPRESSORS: zstd -1
 PROPERTIES = ("compression", "compressratio")  # what `choose` reads off the source listing
 OWN_RATIO = "refcompressratio"  # listed too where zfs has it (OpenZFS): the dataset's own data only
@@ -73,3 +76,42 @@ def of_tree(datasets: Sequence[Mapping[str, str]]) -> dict[str, str]:
     if datasets and "compressratio" in datasets[0]:
         props["compressratio"] = datasets[0]["compressratio"]
     return props
+
+
+SMALL = 32 << 20  # under auto, a stream this small goes uncompressed (see `small`)
+
+
+def small(size: int | None) -> bool:
+    """Whether a stream is too small to compress under auto: a compressor passes data on only in
+    whole blocks, and at the end of the input, so on a small stream it holds back what the
+    receiver could already be writing (a tree of many small datasets most of all), for a gain
+    of little time on any link.  Unknown sizes are not small."""
+    return size is not None and size < SMALL
+
+
+def logical(props: Mapping[str, str], stored: int | None) -> int | None:
+    """Bytes stored compressed as the stream carries them (uncompressed): times the listed
+    compressratio, where it is listed."""
+    ratio = _ratio(props.get("compressratio", ""))
+    return None if stored is None else int(stored * (ratio or 1.0))
+
+
+def full_size(dataset: Dataset) -> int | None:
+    """Roughly how big a full stream of the dataset is, from the listing alone (zfs-fuse)."""
+    return logical(dataset.props, sizes.parse_value(dataset.props.get("referenced", "")))
+
+
+def changed(dataset: Dataset, base: str) -> int | None:
+    """Roughly how many bytes changed since snapshot `base`, from listed sizes alone (where zfs
+    cannot estimate a stream: zfs-fuse): what the dataset grew by, plus what `base` and the later
+    snapshots hold on their own (overwritten or deleted since).  None where sizes are not listed."""
+    then = dataset.snapshot(base)
+    now = sizes.parse_value(dataset.props.get("referenced", ""))
+    before = sizes.parse_value(then.props.get("referenced", "")) if then else None
+    if now is None or before is None:
+        return None
+    after = [s for s in dataset.snapshots if s.createtxg >= then.createtxg]
+    own = [sizes.parse_value(s.props.get("used", "")) for s in after]
+    if any(v is None for v in own):
+        return None
+    return logical(dataset.props, max(0, now - before) + sum(own))

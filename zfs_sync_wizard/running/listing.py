@@ -20,8 +20,8 @@ def list_side(s: RunState, endpoint: Endpoint, dataset: str, required: bool) -> 
     extra = ["userrefs"]  # who holds a snapshot: holds.reconcile asks only about held ones
     if endpoint == s.src and s.src_caps.raw:
         extra.append("encryption")
-    if endpoint == s.src and not s.src_caps.estimate:  # a full send's size for pv, where zfs cannot estimate
-        extra.append("referenced")
+    if endpoint == s.src and not s.src_caps.estimate:  # a stream's size, roughly, where zfs cannot estimate
+        extra += ["referenced", "used"]  # (pv's, and compression.small's)
     if endpoint == s.dst and s.resumable:
         extra.append("receive_resume_token")
     if endpoint == s.dst:  # was it written to since its newest snapshot? (OpenZFS says it exactly)

@@ -55,6 +55,12 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
             known = written_since(s, pair.source, step.base) if step.planned else None
             # where zfs cannot estimate, a full stream is about the size the dataset references
             approx = sizes.parse_value(source.props.get("referenced", "")) if step.kind == "full" else None
+            # and, for compressing or not only, an incremental's from the listed sizes
+            rough = (
+                compression.full_size(source)
+                if step.kind == "full"
+                else compression.changed(source, step.base)
+            )
             try:
                 resumed = stream(
                     s,
@@ -67,6 +73,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                     known,
                     approx,
                     codec,
+                    rough=rough,
                 )
             except StageFailed as exc:
                 if step.force or not (_refused_as_modified(exc) and _rollback_allowed(s)):
@@ -86,6 +93,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
                     known,
                     approx,
                     codec,
+                    rough=rough,
                 )
             if step.kind == "full" and s.job.readonly:
                 s.fresh.append(pair.destination)  # readonly=on, one command for all (runner.py)
@@ -196,18 +204,21 @@ def stream(
     codec: str | None = None,
     retries: int | None = None,
     datasets: int = 1,
+    rough: int | None = None,
 ) -> bool:
     """Run one send/receive pipeline, retrying after SSH drops (`retries`, else the job's
     transfer.retries); `datasets` the number a tree stream carries; `known` is a
     size estimate made otherwise (else `zfs send -nvP` is asked); `approx` a
     rougher one for pv and the progress lines only, where there is no estimate;
-    `codec` the dataset's compressor (planning/compression.py).
+    `codec` the dataset's compressor (planning/compression.py), which a small stream goes
+    without under auto, judged by the estimate or else `rough`, a size from the listing.
 
     Returns True when it finished through a resume token (which ends at the
     snapshot being received when the drop happened, not necessarily `target`).
     """
     resumed = False
     size = known if known is not None else estimate(s, send)
+    codec = _unless_small(s, source, codec, size if size is not None else rough)
     retries = s.job.retries if retries is None else retries
     for attempt in range(retries + 1):
         shown = size if size is not None or s.ex.dry_run else approx
@@ -246,6 +257,17 @@ def stream(
     log.info("%s -> %s: %s sent, %d bytes", source, destination, target, counter.bytes)
     s.outcome.count(Sent(source, target, "resume" if resumed else kind, counter.bytes, size, datasets))
     return resumed
+
+
+def _unless_small(s: RunState, source: str, codec: str | None, size: int | None) -> str | None:
+    """Under compression: auto, no compressor for a small stream (planning/compression.small)."""
+    if s.job.compression != "auto" or codec in (None, "none") or not compression.small(size):
+        return codec
+    why = f"compression: none (a small stream, about {sizes.human(size)}: a compressor would hold it back)"
+    if s.ex.dry_run:
+        s.ex.echo(f"# {source}: {why}")
+    log.info("%s: %s", source, why)
+    return "none"
 
 
 def retryable(exc: StageFailed) -> bool:

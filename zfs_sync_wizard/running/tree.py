@@ -73,6 +73,7 @@ def send(s: RunState, one: tree.Tree, excludes: list, src_inv: Inventory, pairs:
             codec=codec,
             retries=0,  # OpenZFS resumes only the dataset in flight: the rest go one by one
             datasets=one.datasets,
+            rough=_rough(src_inv, names, one.send.base),
         )
     except StageFailed as exc:
         last = (exc.stderr.strip().splitlines() or [""])[-1]
@@ -100,3 +101,12 @@ def _encrypted(props: dict) -> bool:
 def _referenced(src_inv: Inventory, names: list[str]) -> int | None:
     values = [sizes.parse_value(src_inv[n].props.get("referenced", "")) for n in names]
     return sum(v for v in values if v) or None
+
+
+def _rough(src_inv: Inventory, names: list[str], base: str | None) -> int | None:
+    """The tree stream's size from the listing alone (whether to compress, where zfs cannot say)."""
+    each = [
+        compression.full_size(src_inv[n]) if base is None else compression.changed(src_inv[n], base)
+        for n in names
+    ]
+    return None if any(v is None for v in each) else sum(each)
