@@ -114,6 +114,16 @@ def dataset(props: dict, *snaps: tuple[str, int, dict]) -> Dataset:
             "a",
             2 * MiB,
         ),
+        # the snapshot this run just took, added to the listing without sizes: nothing of its own
+        (
+            dataset(
+                {"referenced": str(3 * MiB)},
+                ("a", 1, {"referenced": str(2 * MiB), "used": str(MiB)}),
+                ("zsw_new", 2, {}),
+            ),
+            "a",
+            2 * MiB,
+        ),
         # sizes not listed (OpenZFS estimates instead), or no such base
         (dataset({}, ("a", 1, {})), "a", None),
         (dataset({"referenced": str(MiB)}, ("a", 1, {"referenced": "0", "used": "0"})), "gone", None),

@@ -111,7 +111,6 @@ def changed(dataset: Dataset, base: str) -> int | None:
     if now is None or before is None:
         return None
     after = [s for s in dataset.snapshots if s.createtxg >= then.createtxg]
-    own = [sizes.parse_value(s.props.get("used", "")) for s in after]
-    if any(v is None for v in own):
-        return None
+    # (a snapshot listed without `used` was just taken, after the listing: nothing of its own yet)
+    own = [sizes.parse_value(s.props.get("used", "")) or 0 for s in after]
     return logical(dataset.props, max(0, now - before) + sum(own))
