@@ -59,10 +59,7 @@ def _run(s: RunState) -> None:
     notes += [f"left out: {name} ({why})" for name, why in left_out.items()]
     for line in notes:
         log.info("%s: %s", job.name, line)
-    dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
-    found, kept = resume_partials(s, src_inv, dst_inv)
-    if found and not opts.dry_run:
-        dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+    dst_inv, kept = _destination(s, src_inv)
     chosen = selection.for_job(job)
     empties = listing.empty_destinations(s, dst_inv)
     planned, pairs = _plan(s, src_inv, dst_inv, empties, kept, notes)
@@ -149,12 +146,19 @@ def _again(s: RunState) -> tuple[Inventory, Inventory, list[plan.Pair]]:
     resumed, and every dataset planned again (the replication snapshot exists now)."""
     job = s.job
     src_inv = listing.list_side(s, s.src, job.source.dataset, required=True)
-    dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
-    found, kept = resume_partials(s, src_inv, dst_inv)
-    if found:
-        dst_inv = listing.list_side(s, s.dst, job.destination.dataset, required=False)
+    dst_inv, kept = _destination(s, src_inv)
     empties = listing.empty_destinations(s, dst_inv)
     return src_inv, dst_inv, _plan_all(s, src_inv, dst_inv, empties, kept, None)
+
+
+def _destination(s: RunState, src_inv: Inventory) -> tuple[Inventory, set[str]]:
+    """The destination's listing once the partial receives an earlier stream left are resumed or
+    aborted (listed again where there were any), and the datasets whose partial receive waits."""
+    dst_inv = listing.list_side(s, s.dst, s.job.destination.dataset, required=False)
+    found, kept = resume_partials(s, src_inv, dst_inv)
+    if found and not s.opts.dry_run:
+        dst_inv = listing.list_side(s, s.dst, s.job.destination.dataset, required=False)
+    return dst_inv, kept
 
 
 def _set_readonly(s: RunState) -> None:

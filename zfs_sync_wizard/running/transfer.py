@@ -28,9 +28,12 @@ PERMANENT_SSH = (
 MAX_CATCH_UP = 3
 
 
+def encrypted(dataset: inventory.Dataset) -> bool:
+    return dataset.props.get("encryption", "off") not in ("off", "-", "")
+
+
 def send_flags(s: RunState, dataset: inventory.Dataset) -> list:
-    encrypted = dataset.props.get("encryption", "off") not in ("off", "-", "")
-    return capabilities.send_flags(s.job.raw, encrypted, s.src_caps, s.dst_caps, s.src.label)
+    return capabilities.send_flags(s.job.raw, encrypted(dataset), s.src_caps, s.dst_caps, s.src.label)
 
 
 def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
@@ -50,51 +53,7 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
         flags = send_flags(s, source)
         codec = compressor(s, source.name, source.props, flags)
         for step in todo.sends:
-            send = zfs.send(pair.source, step, flags)
-            # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
-            known = written_since(s, pair.source, step.base) if step.planned else None
-            # where zfs cannot estimate, a full stream is about the size the dataset references
-            approx = sizes.parse_value(source.props.get("referenced", "")) if step.kind == "full" else None
-            # and, for compressing or not only, an incremental's from the listed sizes
-            rough = (
-                compression.full_size(source)
-                if step.kind == "full"
-                else compression.changed(source, step.base)
-            )
-            try:
-                resumed = stream(
-                    s,
-                    pair.source,
-                    pair.destination,
-                    send,
-                    zfs.receive(pair.destination, step, s.resumable, s.receive_options),
-                    step.target,
-                    step.kind,
-                    known,
-                    approx,
-                    codec,
-                    rough=rough,
-                )
-            except StageFailed as exc:
-                if step.force or not (_refused_as_modified(exc) and _rollback_allowed(s)):
-                    raise
-                # a change the listing could not see (zfs-fuse has no `written`): discard it as allowed
-                _destroyed(s, pair.destination, f"changes written since @{step.base} (zfs receive -F)")
-                forced = replace(step, force=True)
-                receive = zfs.receive(pair.destination, forced, s.resumable, s.receive_options)
-                resumed = stream(
-                    s,
-                    pair.source,
-                    pair.destination,
-                    send,
-                    receive,
-                    step.target,
-                    step.kind,
-                    known,
-                    approx,
-                    codec,
-                    rough=rough,
-                )
+            resumed = _send_step(s, pair, source, step, flags, codec)
             if step.kind == "full" and s.job.readonly:
                 s.fresh.append(pair.destination)  # readonly=on, one command for all (runner.py)
             if resumed:
@@ -107,6 +66,45 @@ def run_pair(s: RunState, pair: Pair, source: inventory.Dataset) -> None:
         _failed(s, f"{pair.source} -> {pair.destination}: {text.stage_failure(exc, space)}")
     except (CommandFailed, ZswError) as exc:
         _failed(s, f"{pair.source} -> {pair.destination}: {exc}")
+
+
+def _send_step(
+    s: RunState, pair: Pair, source: inventory.Dataset, step: plan.Send, flags: list, codec: str
+) -> bool:
+    """One step of a dataset's plan, received with -F where a change the listing could not see
+    is refused and discarding it is allowed; True when it finished through a resume token."""
+    send = zfs.send(pair.source, step, flags)
+    # a planned snapshot is not taken yet (dry run): estimate from what the dataset holds now
+    known = written_since(s, pair.source, step.base) if step.planned else None
+    # where zfs cannot estimate, a full stream is about the size the dataset references
+    approx = sizes.parse_value(source.props.get("referenced", "")) if step.kind == "full" else None
+    # and, for compressing or not only, an incremental's from the listed sizes
+    rough = compression.full_size(source) if step.kind == "full" else compression.changed(source, step.base)
+
+    def received_as(how: plan.Send) -> bool:
+        receive = zfs.receive(pair.destination, how, s.resumable, s.receive_options)
+        return stream(
+            s,
+            pair.source,
+            pair.destination,
+            send,
+            receive,
+            step.target,
+            step.kind,
+            known,
+            approx,
+            codec,
+            rough=rough,
+        )
+
+    try:
+        return received_as(step)
+    except StageFailed as exc:
+        if step.force or not (_refused_as_modified(exc) and _rollback_allowed(s)):
+            raise
+        # a change the listing could not see (zfs-fuse has no `written`): discard it as allowed
+        _destroyed(s, pair.destination, f"changes written since @{step.base} (zfs receive -F)")
+        return received_as(replace(step, force=True))
 
 
 def _failed(s: RunState, error: str) -> None:

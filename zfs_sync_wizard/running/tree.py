@@ -12,7 +12,7 @@ from ..planning import compression, sizes, tree
 from ..planning.inventory import Inventory
 from ..planning.plan import Pair
 from .context import RunState
-from .transfer import compressor, send_flags, stream
+from .transfer import compressor, encrypted, send_flags, stream
 
 log = logging.getLogger("zfs_sync_wizard")
 NEVER = "never"  # transfer.tree_stream
@@ -27,11 +27,9 @@ def planned(s: RunState, src_inv: Inventory, pairs: list[Pair], whole: bool) -> 
     if not whole:
         return _apart(s, "some datasets of the tree are left out or wait for a partial receive")
     flags = {p.source: tuple(send_flags(s, src_inv[p.source])) for p in pairs}
-    encrypted = [
-        p.source for p in pairs if _encrypted(src_inv[p.source].props) and "-w" not in flags[p.source]
-    ]
-    if encrypted:
-        return _apart(s, f"{encrypted[0]} is encrypted and not sent raw (transfer.raw)")
+    clear = [p.source for p in pairs if encrypted(src_inv[p.source]) and "-w" not in flags[p.source]]
+    if clear:
+        return _apart(s, f"{clear[0]} is encrypted and not sent raw (transfer.raw)")
     found = tree.plan_tree(pairs, src_inv, job.source.dataset, job.destination.dataset, flags)
     if isinstance(found, str):
         return _apart(s, found)
@@ -92,10 +90,6 @@ def _apart(s: RunState, why: str) -> None:
     if s.ex.dry_run:
         s.ex.echo(f"# dataset by dataset, not in one stream: {why}")
     log.info("%s: dataset by dataset: %s", s.job.name, why)
-
-
-def _encrypted(props: dict) -> bool:
-    return props.get("encryption", "off") not in ("off", "-", "")
 
 
 def _referenced(src_inv: Inventory, names: list[str]) -> int | None:
