@@ -229,6 +229,9 @@ def closed_port(host) -> int:
     return in_netns(str(host.ns_files["net"]), make)
 
 
+TOKEN = "0b3c5f9e-3f1a-4b8e-9a55-1b6d6f1c2d3e"  # a healthchecks.io check's UUID: whoever has it can ping
+
+
 def test_undeliverable_notifications_are_reported_and_change_no_exit_status(hosts, media, tmp_path):
     port = closed_port(hosts.src)
     silent = in_netns(str(hosts.src.ns_files["net"]), lambda: socket.create_server(("127.0.0.1", 0)))
@@ -238,7 +241,7 @@ def test_undeliverable_notifications_are_reported_and_change_no_exit_status(host
             "when": ["failure", "recovery", "success"],
             "mail": ["root"],
             "sendmail": "/bin/false",
-            "webhooks": [f"http://127.0.0.1:{port}/hc", {"success": never_answers}],
+            "webhooks": [f"http://127.0.0.1:{port}/hc/{TOKEN}", {"success": never_answers}],
             "timeout": 2,
         }
         configure(media, hosts, notify)
@@ -249,7 +252,7 @@ def test_undeliverable_notifications_are_reported_and_change_no_exit_status(host
     assert result.stdout == ""
     warnings = result.stderr.splitlines()
     assert warnings[0].startswith(
-        f"zfs-sync-run: media: webhook notification (start) to http://127.0.0.1:{port}/hc/start "
+        f"zfs-sync-run: media: webhook notification (start) to http://127.0.0.1:{port}/hc/...2d3e/start "
         "could not be delivered: "
     )
     assert "Connection refused" in warnings[0]
@@ -266,13 +269,19 @@ def test_undeliverable_notifications_are_reported_and_change_no_exit_status(host
     assert notes[2]["error"] == "no answer within 2 s"
     log = (media.state / "logs" / "media.log").read_text()
     assert "could not be delivered" in log
+    runs = (media.state / "runs" / "media.jsonl").read_text() + (
+        media.state / "runs" / "media.json"
+    ).read_text()
+    for text in (result.stderr, log, runs):  # the ping URL's secret is shown by its last 4 characters only
+        assert TOKEN not in text and "/hc/...2d3e/start" in text
     status = media.run("--status", "media")
     assert status.returncode == 0
     assert (
-        f"media: notification not delivered: webhook (start) to http://127.0.0.1:{port}/hc/start: "
+        f"media: notification not delivered: webhook (start) to http://127.0.0.1:{port}/hc/...2d3e/start: "
         in status.stdout
     )
     assert "media: notification not delivered: mail (success) to root: command failed" in status.stdout
+    assert TOKEN not in status.stdout
 
     assert failing_run(media, hosts).returncode == 1  # a failure stays a failure (exit 1)
     assert record(media)["result"] == "failed"

@@ -200,3 +200,23 @@ def test_mail_has_recipients_in_to_and_a_plain_text_body():
 def test_undelivered(notifications, expected):
     assert notice.undelivered({"notifications": notifications}) == expected
     assert notice.undelivered({}) == []  # a record written before notifications existed
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("http://127.0.0.1:8080/ping/abc/start", "http://127.0.0.1:8080/ping/abc/start"),
+        (
+            "https://hc-ping.com/0b3c5f9e-3f1a-4b8e-9a55-1b6d6f1c2d3e/fail",
+            "https://hc-ping.com/...2d3e/fail",
+        ),
+        (
+            "https://hooks.slack.com/services/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",
+            "https://hooks.slack.com/services/...AAAA/...BBBB/...7Ss8",
+        ),
+        ("https://user:s3cret@example.org/hook?token=abcdef", "https://example.org/hook?..."),
+        ("https://example.org", "https://example.org"),
+    ],
+)
+def test_shown_url_keeps_the_host_and_short_words_not_the_secret(url, shown):
+    assert notice.shown_url(url) == shown

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from ..planning import sizes
 
@@ -157,6 +158,18 @@ def mail(n: Notice, recipients: list, now: datetime) -> str:
         "Content-Transfer-Encoding: 8bit",
     ]
     return "\n".join(headers) + "\n\n" + body(n, now)
+
+
+def shown_url(url: str) -> str:
+    """A webhook URL as logs, warnings and run records show it: a ping URL's path
+    or query usually is its secret (healthchecks.io's UUID, Slack's token), so a
+    path segment longer than 8 characters shows its last 4 only, the query and
+    any user:password@ not at all.  Short words (ping, start, fail) stay, so one
+    hook can still be told from another."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    path = "/".join(s if len(s) <= 8 else "..." + s[-4:] for s in parts.path.split("/"))
+    return f"{parts.scheme}://{host}{path}" + ("?..." if parts.query else "")
 
 
 def undelivered(record: dict) -> list:

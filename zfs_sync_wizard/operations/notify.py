@@ -104,7 +104,7 @@ class Notifier:
         for hook in self.settings.get("webhooks", []):
             url = webhook_url(hook, ping)
             if url:
-                self._deliver("webhook", url, ping, lambda url=url: self._post(url, n))
+                self._deliver("webhook", notice.shown_url(url), ping, lambda url=url: self._post(url, n))
 
     def _post(self, url: str, n: notice.Notice) -> None:
         webhook.post(url, notice.body(n, self.now()), self._timeout)
