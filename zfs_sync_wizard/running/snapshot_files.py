@@ -9,16 +9,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import time
 from collections.abc import Iterator
 
 from ..commands import checksums, zfs
-from ..errors import VerificationFailed
+from ..errors import CommandFailed, VerificationFailed
 from ..jobs.endpoint import Endpoint
+from . import busy
 from .execute import Executor
 
 log = logging.getLogger("zfs_sync_wizard")
-BUSY_RETRIES = (0.2, 0.5, 1, 2, 4, 8)  # zfs-fuse calls a clone busy right after use
 
 
 @contextlib.contextmanager
@@ -58,20 +57,18 @@ def _mount_state(ex: Executor, endpoint: Endpoint, dataset: str) -> tuple[bool, 
 
 
 def _remove(ex: Executor, endpoint: Endpoint, clone: str, directories: set[str]) -> None:
-    for delay in (*BUSY_RETRIES, None):
-        result = ex.run(endpoint, zfs.destroy_clone(clone), changes=True, check=False)
-        if result.status == 0 or "does not exist" in result.stderr:
-            break
-        if delay is None:
+    try:
+        busy.run(ex, endpoint, zfs.destroy_clone(clone))
+    except CommandFailed as exc:
+        if "does not exist" not in exc.stderr:
             log.warning(
                 "could not remove the temporary clone %s on %s: %s; remove it with: zfs destroy %s",
                 clone,
                 endpoint.label,
-                result.stderr.strip(),
+                exc.stderr.strip(),
                 clone,
             )
             return
-        time.sleep(delay)
     for directory in sorted(directories, key=len, reverse=True):
         ex.run(endpoint, checksums.remove_dir(directory), changes=True, check=False)
 

@@ -19,6 +19,7 @@ from ..jobs.endpoint import Endpoint
 from ..jobs.job import Job
 from ..planning import inventory
 from ..planning import restore as rp
+from ..running import busy
 from ..running import restore as rr
 from ..schedule import cron
 from . import datasets, manage, schedule
@@ -154,7 +155,7 @@ def _offer_swap(ctx: Context, job: Job, backup: str, endpoint: Endpoint, target:
     done = []
     try:
         for argv in commands:
-            ctx.executor.run(endpoint, argv, changes=True)
+            busy.run(ctx.executor, endpoint, argv)  # zfs-fuse calls a just-unmounted dataset busy
             done.append(shell_join(argv))
     except ZswError as exc:
         raise ZswError(
