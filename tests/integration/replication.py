@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -78,6 +79,11 @@ class Background:
         self.thread.join(timeout)
         assert self.result is not None, "background run did not finish"
         return self.result
+
+
+# a `zfs send` with arguments, as pgrep -f sees it: not the usage probe a run starts with
+# (`zfs send` alone, run through a shell).  zfs-fuse's zfs overwrites the @ of its argv.
+SENDING = "^[^ ]*zfs send ."
 
 
 def processes(line: str) -> list[list[str]]:
@@ -174,3 +180,28 @@ def wrap_command(host, path: str, script: str) -> None:
 
 def unwrap_command(host, path: str) -> None:
     host.sh('umount "$1"; umount /run/zsw-wrap/real-"$(basename "$1")"', path)
+
+
+HELD = "/run/zsw-wrap/receive-held"
+
+
+@contextmanager
+def receive_held(host):
+    """Within the block, `zfs receive` of a stream on `host` waits until `release()`
+    (a wrapped zfs polling for a file): a run stays inside its transfer for as long as
+    the test needs, on any machine.  Release, then wait for the run, inside the block."""
+    host.run(["rm", "-f", HELD])
+    wrap_command(
+        host,
+        "/usr/sbin/zfs",
+        f'if [ "$1" = receive ] && [ $# -gt 1 ]; then until [ -e {HELD} ]; do sleep 0.05; done; fi; exec "$REAL" "$@"',
+    )
+
+    def release() -> None:
+        host.run(["touch", HELD])
+
+    try:
+        yield release
+    finally:
+        release()
+        unwrap_command(host, "/usr/sbin/zfs")

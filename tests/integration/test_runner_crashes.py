@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from .replication import assert_same, ok, unwrap_command, wait_for_process, wait_until, wrap_command
+from .replication import SENDING, assert_same, ok, unwrap_command, wait_for_process, wait_until, wrap_command
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -64,7 +64,7 @@ def test_killed_at_a_phase_the_next_run_recovers(hosts, media, phase):
 def test_killed_mid_transfer_the_next_run_recovers(hosts, media):
     media.slow("media", "20k")  # ~10 s for 200 KiB
     running, pid = media.start_locked("media")
-    wait_for_process(hosts.src, "^[^ ]*zfs send")
+    wait_for_process(hosts.src, SENDING)
     hosts.src.run(["kill", "-KILL", str(pid)])
     assert running.wait().returncode == -9
     # its transfer dies with it: nothing of it runs on, on either side
@@ -183,7 +183,7 @@ def test_the_network_cut_mid_transfer_and_restored_is_retried_in_the_same_run(ho
     job.write_text(job.read_text() + "  retries: 4\n")
     log = media.state / "logs" / "media.log"
     running = media.start("media")
-    wait_for_process(src, "^[^ ]*zfs send")
+    wait_for_process(src, SENDING)
     dst.run(CUT)  # the destination answers every packet of its ssh port with a reset, from now on
     try:
         wait_until(src, f"grep -q 'attempt 1 failed' {log}")

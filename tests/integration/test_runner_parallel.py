@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .replication import Product, assert_same, ok, unwrap_command, wait_until, wrap_command
+from .replication import SENDING, Product, assert_same, ok, unwrap_command, wait_until, wrap_command
 
 pytestmark = pytest.mark.timeout(300)
 CHILDREN = ("show0", "show1", "show2", "show3")
@@ -146,7 +146,7 @@ def test_sigterm_during_transfers_at_once_stops_them_all_and_the_next_run_comple
     product = Product(src, tmp_path)
     tree_job(product, dst, rate="20k")  # ~10 s a child
     running, pid = product.start_locked("tree")
-    sends = '"^[^ ]*zfs send"'
+    sends = f'"{SENDING}"'
     wait_until(src, f'[ "$(pgrep --ns $$ --nslist net -fc {sends})" -ge 2 ]')  # children at once
     src.run(["kill", "-TERM", str(pid)])
     stopped = running.wait()

@@ -9,9 +9,11 @@ import signal
 import pytest
 
 from .replication import (
+    SENDING,
     assert_same,
     ok,
     processes,
+    receive_held,
     remote_script,
     snapshot,
     unwrap_command,
@@ -210,13 +212,14 @@ def test_check_reports_every_side(hosts, media):
 
 
 def test_a_second_run_of_the_same_job_is_refused_by_the_lock(hosts, media):
-    media.slow("media", "40k")  # ~5 s for 200 KiB
-    first, _ = media.start_locked("media")
-    second = media.run("media")
+    with receive_held(hosts.dst) as release:
+        first, _ = media.start_locked("media")
+        second = media.run("media")
+        release()
+        ok(first.wait())
     assert second.returncode == 3
     assert second.stderr.strip().startswith("zfs-sync-run: media: job media is already running (pid ")
     assert len(second.stderr.strip().splitlines()) == 1
-    ok(first.wait())
 
 
 def test_invalid_job_file_exits_2_naming_file_and_key(hosts, media):
@@ -234,7 +237,7 @@ def test_invalid_job_file_exits_2_naming_file_and_key(hosts, media):
 def test_interrupted_run_exits_130_and_the_next_run_completes(hosts, media):
     media.slow("media", "20k")  # ~10 s for 200 KiB
     running, pid = media.start_locked("media")
-    wait_for_process(hosts.src, "^[^ ]*zfs send")  # inside the transfer
+    wait_for_process(hosts.src, SENDING)  # inside the transfer
     os.kill(pid, signal.SIGTERM)
     stopped = running.wait()
     assert stopped.returncode == 130, stopped.stderr
@@ -277,14 +280,15 @@ def test_one_destination_takes_one_run_at_a_time_whatever_the_config_dir(hosts, 
             "destination": {"dataset": "backup/media", "host": f"root@{hosts.dst.address}"},
         },
     )
-    media.slow("media", "20k")
-    running, pid = media.start_locked("media")
-    skipped = other.run("copy")
+    with receive_held(hosts.dst) as release:
+        running, pid = media.start_locked("media")
+        skipped = other.run("copy")
+        release()
+        assert running.wait().returncode == 0
     assert skipped.returncode == 3
     assert skipped.stderr == (
         f"zfs-sync-run: copy: another run is receiving into root@{hosts.dst.address}:backup/media (pid {pid}); skipped\n"
     )
-    assert running.wait().returncode == 0
     ok(other.run("copy"))
 
 

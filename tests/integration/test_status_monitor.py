@@ -9,7 +9,7 @@ import pytest
 
 from tests.wizard.driver import private_crontab  # noqa: F401 (a fixture)
 
-from .replication import ok
+from .replication import ok, receive_held
 
 # a test's crontab is its own: --status reads it, and this machine's is never touched
 pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("private_crontab")]
@@ -83,34 +83,43 @@ def test_status_after_real_runs_shows_lag_from_the_destination_and_the_next_run(
 
 
 def test_status_shows_a_run_in_progress(hosts, media):
-    media.slow("media", "40k")  # 200 KiB: a few seconds
-    running, pid = media.start_locked("media")
-    (job,) = status_json(media, "media")["jobs"]
-    assert job["running"]["pid"] == pid and job["running"]["since"]
-    assert running.wait().returncode == 0
+    with receive_held(hosts.dst) as release:
+        running, pid = media.start_locked("media")
+        (job,) = status_json(media, "media")["jobs"]
+        assert job["running"]["pid"] == pid and job["running"]["since"]
+        release()
+        assert running.wait().returncode == 0
     (job,) = status_json(media, "media")["jobs"]
     assert job["running"] is None
 
 
 def test_a_job_whose_schedule_stopped_turns_warning_then_critical(hosts, media):
     ok(media.run("media"))
-    check = ("media", "--warn", "4s", "--crit", "8s")
-    seen = poll(lambda: monitor(media, *check), lambda r: r.returncode == 2)
-    codes = [r.returncode for r in seen]
-    assert codes[0] == 0 and 1 in codes and codes == sorted(codes), codes  # OK, WARNING, CRITICAL, in order
-    first, warning, critical = seen[0], seen[codes.index(1)], seen[-1]
-    for result in seen:
-        assert result.stdout.endswith(";4;8;0\n"), result.stdout  # perfdata with both thresholds
-    assert first.stdout.startswith("ZFS-SYNC OK - lag ") and "(media: backup/media) | lag=" in first.stdout
+    fine = monitor(media, "media", "--warn", "1h", "--crit", "2h")
+    assert fine.returncode == 0
+    assert fine.stdout.startswith("ZFS-SYNC OK - lag ") and "(media: backup/media) | lag=" in fine.stdout
+    assert fine.stdout.endswith(";3600;7200;0\n"), fine.stdout  # perfdata with both thresholds
+    # the lag only grows while no run comes: wait until it is past 3 s, then each state is certain
+    poll(lambda: status_json(media, "media")["jobs"][0]["lag_seconds"], lambda lag: lag >= 3)
+    warning = monitor(media, "media", "--warn", "1s", "--crit", "1h")
+    assert warning.returncode == 1
     assert warning.stdout.startswith("ZFS-SYNC WARNING - media: backup/media lag ")
-    assert "> warn 4s | lag=" in warning.stdout
+    assert "> warn 1s | lag=" in warning.stdout and warning.stdout.endswith(";1;3600;0\n")
+    critical = monitor(media, "media", "--warn", "1s", "--crit", "2s")
+    assert critical.returncode == 2
     assert critical.stdout.startswith("ZFS-SYNC CRITICAL - media: backup/media lag ")
     # the run record still says the last run succeeded: the lag comes from the destination
     (job,) = status_json(media, "media")["jobs"]
-    assert job["last_run"]["result"] == "ok" and job["lag_seconds"] > 8
+    assert job["last_run"]["result"] == "ok" and job["lag_seconds"] >= 3
+    before = job["lag_seconds"]
 
-    ok(media.run("media"))  # a run brings it back
-    assert monitor(media, *check).returncode == 0
+    started = time.time()
+    ok(media.run("media"))  # a run brings it back: the lag is now that of its own snapshot
+    (job,) = status_json(media, "media")["jobs"]
+    elapsed = time.time() - started
+    assert (
+        job["lag_seconds"] <= elapsed + 1 < before + elapsed
+    )  # the old snapshot's would be before + elapsed
 
 
 def test_monitor_exit_codes_unknown_and_critical(hosts, media):

@@ -49,13 +49,15 @@ def tree(text: str) -> tuple[list[planning.Pair], dict]:
 
 
 class StandIn:
-    """run_pair's stand-in: records start and end, fails the datasets named, holds each a moment."""
+    """run_pair's stand-in: records start and end, fails the datasets named; a transfer of
+    `meet` ends only once `together` have run at once (no sleeps: at most 10 s, then the
+    test's own assertion on `most` fails)."""
 
-    def __init__(self, fails=(), hold: float = 0.05):
-        self.fails, self.hold = set(fails), hold
+    def __init__(self, fails=(), meet=(), together: int = 1):
+        self.fails, self.meet, self.together = set(fails), set(meet), together
         self.events: list = []
         self.threads: set = set()
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.now = self.most = 0
 
     def __call__(self, s, pair, source) -> None:
@@ -67,7 +69,9 @@ class StandIn:
             self.threads.add(threading.current_thread().name)
             self.now += 1
             self.most = max(self.most, self.now)
-        time.sleep(self.hold)
+            self.lock.notify_all()
+            if pair.destination in self.meet:
+                self.lock.wait_for(lambda: self.most >= self.together, timeout=10)
         with self.lock:
             self.now -= 1
             self.events.append(("end", pair.destination))
@@ -90,14 +94,19 @@ def run(monkeypatch, s, text, **stand_in) -> StandIn:
 
 def test_incrementals_run_at_once_up_to_parallel(monkeypatch):
     s = state(parallel_=3)
-    fake = run(monkeypatch, s, " ".join(f"m/{i}=inc" for i in range(8)), hold=0.2)
+    names = [f"m/{i}" for i in range(8)]
+    fake = run(
+        monkeypatch, s, " ".join(f"{n}=inc" for n in names), meet={f"b/{n}" for n in names}, together=3
+    )
     assert fake.most == 3
     assert all(name.startswith("zsw-transfer") for name in fake.threads)
     assert s.outcome.errors == [] and len(s.outcome.sent) == 8 and s.outcome.bytes == 8
 
 
 def test_first_sends_wait_for_their_parent_and_siblings_go_together(monkeypatch):
-    fake = run(monkeypatch, state(), "m=full m/x=full m/y=full m/x/1=full")
+    fake = run(
+        monkeypatch, state(), "m=full m/x=full m/y=full m/x/1=full", meet={"b/m/x", "b/m/y"}, together=2
+    )
     assert fake.before(("end", "b/m"), ("start", "b/m/x"))
     assert fake.before(("end", "b/m"), ("start", "b/m/y"))
     assert fake.before(("end", "b/m/x"), ("start", "b/m/x/1"))
