@@ -51,6 +51,44 @@ def test_auto_compression_follows_the_data(hosts, tmp_path):
     assert "# tank/media and its 1 descendant: compression: zstd-fast (auto: zstd's fastest level)" in tree
 
 
+@pytest.mark.parametrize("data", ["video", "text"])
+def test_a_large_stream_of_data_stored_uncompressed_is_sampled_before_it_is_compressed(hosts, tmp_path, data):
+    src, dst = hosts.src, hosts.dst
+    src.run(["zfs", "create", "-o", "compression=off", "tank/media"])  # zfs cannot tell what it holds
+    if data == "video":
+        src.write_random("tank/media", "movie.mkv", 72 << 20)
+    else:
+        src.write_file(
+            "tank/media", "notes.txt", b"the same line of text, again and again\n" * (72 << 20 >> 5)
+        )
+    snapshot(src, "tank/media", "written")  # commits the writes, so the listing counts them
+    product = Product(src, tmp_path)
+    product.job("media", push_job(dst))
+
+    dry = product.run("--dry-run", "media").stdout
+    assert "# tank/media: compression: zstd-fast (auto: zstd's fastest level)" in dry
+    sample = re.search(
+        r"^# tank/media: compression decided by a sample of the stream when it runs: (.*)$", dry, re.M
+    )
+    assert sample and sample.group(1).startswith(
+        "sh -c 'zfs send tank/media@written 2>/dev/null | head -c 4194304 |"
+    )
+
+    ok(product.run("media"))
+    assert_same(src, "tank/media", dst, "backup/media")
+    log = (product.state / "logs" / "media.log").read_text()
+    pipeline = next(line for line in log.splitlines() if " pipeline: zfs send tank/media@written" in line)
+    if data == "video":
+        assert "INFO tank/media: compression: none (the data does not compress: 4.0 MiB of the stream" in log
+        assert "zstd" not in pipeline
+    else:
+        assert (
+            "INFO tank/media: compression: zstd-fast (auto: zstd's fastest level; 4.0 MiB of the stream"
+            in log
+        )
+        assert "zstd -q -c -1" in pipeline
+
+
 def test_zfs_fuse_cannot_tell_unchanged_so_every_run_takes_a_snapshot(hosts, tmp_path):
     src, dst = hosts.src, hosts.dst
     src.run(["zfs", "create", "tank/media"])

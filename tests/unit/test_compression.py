@@ -147,3 +147,40 @@ def test_a_tree_is_stored_compressed_where_any_dataset_is_and_compresses_as_its_
         compression.choose("auto", True, (), props).codec is None
     )  # stored compressed, and it did not shrink
     assert compression.of_tree([{"compression": "off"}]) == {}  # nothing stored compressed, no ratio listed
+
+
+@pytest.mark.parametrize(
+    ("codec", "size", "sampled"),
+    [
+        (FAST, compression.SAMPLE_FROM, True),
+        (FAST, compression.SAMPLE_FROM - 1, False),  # a sample would cost more than it saves
+        (FAST, None, False),  # size unknown: the properties' choice stands
+        ("zstd", 1 << 30, False),  # asked for by name
+        ("none", 1 << 30, False),
+    ],
+)
+def test_only_a_large_stream_auto_would_compress_is_sampled(codec, size, sampled):
+    assert compression.sampled(codec, size) is sampled
+
+
+@pytest.mark.parametrize(
+    ("compressed", "codec", "reason"),
+    [
+        (
+            4 * MiB + 120,
+            None,
+            "the data does not compress: 4.0 MiB of the stream came out of zstd -1 as 4.0 MiB",
+        ),
+        (int(4 * MiB / 1.09), None, "the data does not compress: "),
+        (
+            int(4 * MiB / 1.11),
+            FAST,
+            "auto: zstd's fastest level; 4.0 MiB of the stream came out of zstd -1 as 3.6",
+        ),
+        (0, FAST, "auto: zstd's fastest level; "),
+        (None, FAST, "auto: zstd's fastest level; the sample of the stream failed"),
+    ],
+)
+def test_a_sample_that_does_not_shrink_goes_uncompressed(compressed, codec, reason):
+    choice = compression.of_sample(compressed)
+    assert choice.codec == codec and choice.reason.startswith(reason), choice

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 
 import pytest
 
@@ -539,3 +541,22 @@ def test_ssh_never_asks_and_never_trusts_an_unknown_host_key(endpoint):
         assert "BatchMode=yes" in text  # never a password or passphrase prompt
         assert "StrictHostKeyChecking" not in text  # never turned off: BatchMode refuses unknown keys
         assert "UserKnownHostsFile=/dev/null" not in text
+
+
+def test_sample_is_the_stream_start_through_autos_compressor_counted():
+    argv = pl.sample(["zfs", "send", "-L", "tank/media@a b"], 4 << 20)
+    assert argv == [
+        "sh",
+        "-c",
+        "zfs send -L 'tank/media@a b' 2>/dev/null | head -c 4194304 | zstd -q -c -1 | wc -c",
+    ]
+
+
+@pytest.mark.parametrize("data, shrinks", [("random", False), ("text", True)])
+def test_the_sample_command_tells_random_from_text(tmp_path, data, shrinks):
+    """The real command on real bytes (cat standing in for zfs send): 8 MiB offered, 4 read."""
+    path = tmp_path / data
+    path.write_bytes(os.urandom(8 << 20) if data == "random" else b"a line of text, again\n" * (400_000))
+    argv = pl.sample(["cat", str(path)], 4 << 20)
+    counted = int(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    assert (counted < (4 << 20) / 1.1) is shrinks, counted

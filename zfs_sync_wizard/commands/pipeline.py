@@ -176,5 +176,12 @@ def markers(stderr_lines: Sequence[str]) -> tuple[dict[int, int], list[str]]:
     return statuses, rest
 
 
+def sample(send: Sequence[str], nbytes: int) -> list[str]:
+    """How well a stream compresses: the byte count of its first `nbytes` through zstd's
+    fastest level (compression: auto's).  Read-only: the send ends there (a broken pipe)."""
+    compress = shell_join(COMPRESSORS["zstd-fast"][0])
+    return ["sh", "-c", f"{shell_join(send)} 2>/dev/null | head -c {nbytes} | {compress} | wc -c"]
+
+
 def shell_join(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(a) for a in argv)

@@ -217,6 +217,7 @@ def stream(
     resumed = False
     size = known if known is not None else estimate(s, send)
     codec = _unless_small(s, source, codec, size if size is not None else rough)
+    codec = _unless_incompressible(s, source, send, codec, size if size is not None else rough)
     retries = s.job.retries if retries is None else retries
     for attempt in range(retries + 1):
         shown = size if size is not None or s.ex.dry_run else approx
@@ -266,6 +267,28 @@ def _unless_small(s: RunState, source: str, codec: str | None, size: int | None)
         s.ex.echo(f"# {source}: {why}")
     log.info("%s: %s", source, why)
     return "none"
+
+
+def _unless_incompressible(
+    s: RunState, source: str, send: list, codec: str | None, size: int | None
+) -> str | None:
+    """Under compression: auto, a large stream whose data's properties could not tell is
+    compressed only where a sample of it shrinks (planning/compression.sampled); a dry run
+    shows the sample's command.  Only where the source is this machine (a remote one may
+    allow zfs commands alone, zfs-sync-gate(8))."""
+    if s.job.compression != "auto" or not s.src.is_local or not compression.sampled(codec, size):
+        return codec
+    argv = pl.sample(send, compression.SAMPLE)
+    if s.ex.dry_run:
+        s.ex.echo(
+            f"# {source}: compression decided by a sample of the stream when it runs: {pl.shell_join(argv)}"
+        )
+        return codec
+    result = s.ex.run(s.src, argv, changes=False, check=False)
+    count = result.stdout.strip()
+    choice = compression.of_sample(int(count) if result.status == 0 and count.isdigit() else None)
+    log.info("%s: %s", source, choice.describe())
+    return choice.codec or "none"
 
 
 def retryable(exc: StageFailed) -> bool:
