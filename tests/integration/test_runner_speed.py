@@ -71,7 +71,7 @@ def test_a_large_stream_of_data_stored_uncompressed_is_sampled_before_it_is_comp
         r"^# tank/media: compression decided by a sample of the stream when it runs: (.*)$", dry, re.M
     )
     assert sample and sample.group(1).startswith(
-        "sh -c 'zfs send tank/media@written 2>/dev/null | head -c 4194304 |"
+        "sh -c '{ zfs send tank/media@written 2>/dev/null | head -c 4194304 | tee"
     )
 
     ok(product.run("media"))

@@ -150,37 +150,63 @@ def test_a_tree_is_stored_compressed_where_any_dataset_is_and_compresses_as_its_
 
 
 @pytest.mark.parametrize(
-    ("codec", "size", "sampled"),
-    [
-        (FAST, compression.SAMPLE_FROM, True),
-        (FAST, compression.SAMPLE_FROM - 1, False),  # a sample would cost more than it saves
-        (FAST, None, False),  # size unknown: the properties' choice stands
-        ("zstd", 1 << 30, False),  # asked for by name
-        ("none", 1 << 30, False),
-    ],
+    ("props", "untold"),
+    [(OFF, True), ({}, True), ({"compression": "-"}, True), (LZ4_2X, False), (LZ4_1X, False)],
 )
-def test_only_a_large_stream_auto_would_compress_is_sampled(codec, size, sampled):
-    assert compression.sampled(codec, size) is sampled
+def test_data_stored_uncompressed_is_untold(props, untold):
+    assert compression.untold(props) is untold
 
 
 @pytest.mark.parametrize(
-    ("compressed", "codec", "reason"),
+    ("codec", "size", "untold", "sampled"),
+    [
+        (FAST, compression.SAMPLE_FROM, True, True),
+        (FAST, compression.SAMPLE_FROM - 1, True, False),  # a sample would cost more than it saves
+        (FAST, None, True, False),  # size unknown: the properties' choice stands
+        (FAST, 1 << 30, False, False),  # stored compressed at 1.10x or more: evidence enough
+        ("zstd", 1 << 30, True, False),  # asked for by name
+        ("none", 1 << 30, True, False),
+    ],
+)
+def test_only_a_large_stream_of_untold_data_auto_would_compress_is_sampled(codec, size, untold, sampled):
+    assert compression.sampled(codec, size, untold) is sampled
+
+
+SAMPLE = compression.SAMPLE
+
+
+@pytest.mark.parametrize(
+    ("read", "compressed", "codec", "reason"),
     [
         (
-            4 * MiB + 120,
+            SAMPLE,
+            SAMPLE + 120,
             None,
             "the data does not compress: 4.0 MiB of the stream came out of zstd -1 as 4.0 MiB",
         ),
-        (int(4 * MiB / 1.09), None, "the data does not compress: "),
+        (SAMPLE, int(SAMPLE / 1.09), None, "the data does not compress: "),
         (
-            int(4 * MiB / 1.11),
+            SAMPLE,
+            int(SAMPLE / 1.11),
             FAST,
             "auto: zstd's fastest level; 4.0 MiB of the stream came out of zstd -1 as 3.6",
         ),
-        (0, FAST, "auto: zstd's fastest level; "),
-        (None, FAST, "auto: zstd's fastest level; the sample of the stream failed"),
+        (
+            SAMPLE,
+            300,
+            FAST,
+            "auto: zstd's fastest level; 4.0 MiB of the stream came out of zstd -1 as 300",
+        ),  # zeros
+        (
+            0,
+            13,
+            FAST,
+            "auto: zstd's fastest level; the sample of the stream failed (read nothing)",
+        ),  # send failed
+        (MiB, MiB, FAST, "auto: zstd's fastest level; the sample of the stream failed (read 1.0 MiB)"),
+        (None, None, FAST, "auto: zstd's fastest level; the sample of the stream failed (read nothing)"),
     ],
 )
-def test_a_sample_that_does_not_shrink_goes_uncompressed(compressed, codec, reason):
-    choice = compression.of_sample(compressed)
+def test_a_sample_that_does_not_shrink_goes_uncompressed(read, compressed, codec, reason):
+    choice = compression.of_sample(read, compressed)
     assert choice.codec == codec and choice.reason.startswith(reason), choice

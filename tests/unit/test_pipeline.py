@@ -10,6 +10,8 @@ import pytest
 
 from zfs_sync_wizard.commands import pipeline as pl
 from zfs_sync_wizard.commands import probes, ssh, zfs
+from zfs_sync_wizard.planning import compression
+from zfs_sync_wizard.planning.compression import FAST
 from zfs_sync_wizard.planning.plan import Send
 
 LOCAL = ssh.Endpoint()
@@ -548,15 +550,43 @@ def test_sample_is_the_stream_start_through_autos_compressor_counted():
     assert argv == [
         "sh",
         "-c",
-        "zfs send -L 'tank/media@a b' 2>/dev/null | head -c 4194304 | zstd -q -c -1 | wc -c",
+        "{ zfs send -L 'tank/media@a b' 2>/dev/null | head -c 4194304 | tee /dev/fd/3 | zstd -q -c -1"
+        " | wc -c >&2; } 3>&1 | wc -c",
     ]
 
 
-@pytest.mark.parametrize("data, shrinks", [("random", False), ("text", True)])
-def test_the_sample_command_tells_random_from_text(tmp_path, data, shrinks):
+@pytest.mark.parametrize(
+    "data, read, codec",
+    [("random", 4 << 20, None), ("text", 4 << 20, FAST), ("short", 1000, FAST), ("failed", 0, FAST)],
+)
+def test_the_sample_command_counts_what_it_read_and_what_zstd_made_of_it(tmp_path, data, read, codec):
     """The real command on real bytes (cat standing in for zfs send): 8 MiB offered, 4 read."""
     path = tmp_path / data
-    path.write_bytes(os.urandom(8 << 20) if data == "random" else b"a line of text, again\n" * (400_000))
-    argv = pl.sample(["cat", str(path)], 4 << 20)
-    counted = int(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
-    assert (counted < (4 << 20) / 1.1) is shrinks, counted
+    content = {
+        "random": os.urandom(8 << 20),
+        "text": b"a line of text, again\n" * 400_000,
+        "short": b"x" * 1000,
+        "failed": b"",
+    }[data]
+    path.write_bytes(content)
+    send = ["cat", str(path)] if data != "failed" else ["cat", str(tmp_path / "missing")]
+    done = subprocess.run(pl.sample(send, 4 << 20), capture_output=True, text=True, check=True)
+    counted, compressed = pl.sample_counts(done.stdout, done.stderr)
+    assert counted == read, (done.stdout, done.stderr)
+    choice = compression.of_sample(
+        counted, compressed
+    )  # random: none; short or failed: as the properties said
+    assert choice.codec == codec, choice
+    assert ("failed" in choice.reason) is (data in ("short", "failed")), choice
+
+
+@pytest.mark.parametrize(
+    "stdout, stderr, counts",
+    [
+        ("4194304\n", "4194401\n", (4194304, 4194401)),
+        ("", "tee: oops\n", (None, None)),
+        ("7\n", "x\n12\n", (7, 12)),
+    ],
+)
+def test_sample_counts(stdout, stderr, counts):
+    assert pl.sample_counts(stdout, stderr) == counts

@@ -177,10 +177,25 @@ def markers(stderr_lines: Sequence[str]) -> tuple[dict[int, int], list[str]]:
 
 
 def sample(send: Sequence[str], nbytes: int) -> list[str]:
-    """How well a stream compresses: the byte count of its first `nbytes` through zstd's
-    fastest level (compression: auto's).  Read-only: the send ends there (a broken pipe)."""
+    """How well a stream compresses: its first `nbytes` through zstd's fastest level
+    (compression: auto's), counted: the bytes read on stdout, what zstd made of them on
+    stderr (`sample_counts`).  Read-only: the send ends there (a broken pipe)."""
     compress = shell_join(COMPRESSORS["zstd-fast"][0])
-    return ["sh", "-c", f"{shell_join(send)} 2>/dev/null | head -c {nbytes} | {compress} | wc -c"]
+    script = (
+        f"{{ {shell_join(send)} 2>/dev/null | head -c {nbytes} | tee /dev/fd/3 | {compress} | wc -c >&2; }}"
+        " 3>&1 | wc -c"
+    )
+    return ["sh", "-c", script]
+
+
+def sample_counts(stdout: str, stderr: str) -> tuple[int | None, int | None]:
+    """(bytes read, bytes compressed) from `sample`'s output; None for a count not there."""
+
+    def last_number(text: str) -> int | None:
+        lines = text.strip().splitlines()
+        return int(lines[-1].strip()) if lines and lines[-1].strip().isdigit() else None
+
+    return last_number(stdout), last_number(stderr)
 
 
 def shell_join(argv: Sequence[str]) -> str:

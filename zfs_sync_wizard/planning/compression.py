@@ -9,10 +9,12 @@ has it (OpenZFS); else its `compressratio`, which counts its children too
 (zfs-fuse): both read in the same source listing), and
 otherwise at zstd's fastest level, so that the compressor is never the
 bottleneck.  Where the dataset stores its data uncompressed, zfs cannot say
-whether it compresses: a large stream is then sampled first (`sampled`,
-`of_sample`: its first 4 MiB through that same zstd) and goes uncompressed
-where the sample does not shrink (video, archives, encrypted files).  An
-explicit `zstd` or `lz4` is used as asked.
+whether it compresses: a large stream of one dataset is then sampled first
+(`sampled`, `of_sample`: its first 4 MiB through that same zstd) and goes
+uncompressed where the sample does not shrink (video, archives, encrypted
+files).  A tree's stream is not sampled: it begins with every dataset's
+properties, which compress whatever the data.  An explicit `zstd` or `lz4`
+is used as asked.
 """
 
 from __future__ import annotations
@@ -87,20 +89,29 @@ SAMPLE_FROM = 64 << 20  # under auto, a stream this large is sampled before it i
 SAMPLE = 4 << 20  # bytes of the stream's start the sample reads
 
 
-def sampled(codec: str | None, size: int | None) -> bool:
-    """Whether auto's choice of `codec` for a stream of about `size` bytes waits for a sample
-    of it: only zstd's fastest level (the data's properties could not tell), only a large
-    stream (the sample costs a send's start and 4 MiB read, some 0.1 s)."""
-    return codec == FAST and size is not None and size >= SAMPLE_FROM
+def untold(props: Mapping[str, str]) -> bool:
+    """Whether the listing cannot tell if a dataset's data compresses: it is stored
+    uncompressed (or its compression is not listed), so its compressratio means nothing."""
+    return props.get("compression", "") in ("", "-", "off")
 
 
-def of_sample(compressed: int | None) -> Choice:
-    """Auto's choice once the stream's first SAMPLE bytes came out of zstd's fastest level as
-    `compressed` bytes (None: the sample failed, and the properties' choice stands)."""
-    if compressed is None:
-        return Choice(FAST, "auto: zstd's fastest level; the sample of the stream failed")
-    ratio = SAMPLE / max(compressed, 1)
-    shown = f"{sizes.human(SAMPLE)} of the stream came out of zstd -1 as {sizes.human(compressed)}"
+def sampled(codec: str | None, size: int | None, untold_data: bool) -> bool:
+    """Whether auto's choice of `codec` for one dataset's stream of about `size` bytes waits
+    for a sample of it: only zstd's fastest level for data stored uncompressed (`untold`;
+    a ratio of 1.10 or more is evidence enough), only a large stream (the sample costs a
+    send's start and 4 MiB read, some 0.05 s)."""
+    return untold_data and codec == FAST and size is not None and size >= SAMPLE_FROM
+
+
+def of_sample(read: int | None, compressed: int | None) -> Choice:
+    """Auto's choice once the stream's first `read` bytes (SAMPLE, unless the send failed)
+    came out of zstd's fastest level as `compressed` bytes; where the sample failed, the
+    properties' choice stands."""
+    if read is None or compressed is None or read < SAMPLE:
+        got = "nothing" if not read else sizes.human(read)
+        return Choice(FAST, f"auto: zstd's fastest level; the sample of the stream failed (read {got})")
+    ratio = read / max(compressed, 1)
+    shown = f"{sizes.human(read)} of the stream came out of zstd -1 as {sizes.human(compressed)}"
     if ratio < INCOMPRESSIBLE:
         return Choice(None, f"the data does not compress: {shown}")
     return Choice(FAST, f"auto: zstd's fastest level; {shown}")

@@ -95,6 +95,7 @@ def _send_step(
             approx,
             codec,
             rough=rough,
+            untold=compression.untold(source.props),
         )
 
     try:
@@ -186,6 +187,7 @@ def _catch_up(s: RunState, pair: Pair, source: inventory.Dataset, flags: list, c
             step.target,
             step.kind,
             codec=codec,
+            untold=compression.untold(source.props),
         )
 
 
@@ -203,13 +205,15 @@ def stream(
     retries: int | None = None,
     datasets: int = 1,
     rough: int | None = None,
+    untold: bool = False,
 ) -> bool:
     """Run one send/receive pipeline, retrying after SSH drops (`retries`, else the job's
     transfer.retries); `datasets` the number a tree stream carries; `known` is a
     size estimate made otherwise (else `zfs send -nvP` is asked); `approx` a
     rougher one for pv and the progress lines only, where there is no estimate;
     `codec` the dataset's compressor (planning/compression.py), which a small stream goes
-    without under auto, judged by the estimate or else `rough`, a size from the listing.
+    without under auto, judged by the estimate or else `rough`, a size from the listing;
+    `untold`: one dataset's data stored uncompressed, which a large stream samples first.
 
     Returns True when it finished through a resume token (which ends at the
     snapshot being received when the drop happened, not necessarily `target`).
@@ -217,7 +221,7 @@ def stream(
     resumed = False
     size = known if known is not None else estimate(s, send)
     codec = _unless_small(s, source, codec, size if size is not None else rough)
-    codec = _unless_incompressible(s, source, send, codec, size if size is not None else rough)
+    codec = _unless_incompressible(s, source, send, codec, size if size is not None else rough, untold)
     retries = s.job.retries if retries is None else retries
     for attempt in range(retries + 1):
         shown = size if size is not None or s.ex.dry_run else approx
@@ -270,13 +274,13 @@ def _unless_small(s: RunState, source: str, codec: str | None, size: int | None)
 
 
 def _unless_incompressible(
-    s: RunState, source: str, send: list, codec: str | None, size: int | None
+    s: RunState, source: str, send: list, codec: str | None, size: int | None, untold: bool
 ) -> str | None:
     """Under compression: auto, a large stream whose data's properties could not tell is
     compressed only where a sample of it shrinks (planning/compression.sampled); a dry run
     shows the sample's command.  Only where the source is this machine (a remote one may
     allow zfs commands alone, zfs-sync-gate(8))."""
-    if s.job.compression != "auto" or not s.src.is_local or not compression.sampled(codec, size):
+    if s.job.compression != "auto" or not s.src.is_local or not compression.sampled(codec, size, untold):
         return codec
     argv = pl.sample(send, compression.SAMPLE)
     if s.ex.dry_run:
@@ -285,8 +289,7 @@ def _unless_incompressible(
         )
         return codec
     result = s.ex.run(s.src, argv, changes=False, check=False)
-    count = result.stdout.strip()
-    choice = compression.of_sample(int(count) if result.status == 0 and count.isdigit() else None)
+    choice = compression.of_sample(*pl.sample_counts(result.stdout, result.stderr))
     log.info("%s: %s", source, choice.describe())
     return choice.codec or "none"
 
