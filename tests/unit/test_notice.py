@@ -195,6 +195,18 @@ def test_mail_has_recipients_in_to_and_a_plain_text_body():
             ],
             ["notification not delivered: webhook (start) to http://h/x/start: refused"],
         ),
+        (  # a record written before URLs were shortened
+            [
+                {
+                    "kind": "webhook",
+                    "target": "https://h/0b3c5f9e-3f1a/fail",
+                    "when": "failure",
+                    "ok": False,
+                    "error": "x",
+                }
+            ],
+            ["notification not delivered: webhook (failure) to https://h/...3f1a/fail: x"],
+        ),
     ],
 )
 def test_undelivered(notifications, expected):
@@ -216,6 +228,8 @@ def test_undelivered(notifications, expected):
         ),
         ("https://user:s3cret@example.org/hook?token=abcdef", "https://example.org/hook?..."),
         ("https://example.org", "https://example.org"),
+        ("http://[::1]:8080/ping/0b3c5f9e-3f1a", "http://[::1]:8080/ping/...3f1a"),
+        ("https://[hc-ping.com/0b3c5f9e-3f1a", "https://..."),  # does not parse: the scheme alone
     ],
 )
 def test_shown_url_keeps_the_host_and_short_words_not_the_secret(url, shown):

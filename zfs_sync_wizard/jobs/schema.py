@@ -136,6 +136,7 @@ NOTIFY_EVENTS = ("failure", "recovery", "success")
 WEBHOOK_EVENTS = ("start", "success", "failure")
 _MAIL = re.compile(r"[A-Za-z0-9._%+-]+(@[A-Za-z0-9.-]+)?")
 _URL = re.compile(r"https?://[^\s/?#]+\S*")
+_IPV6_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\](:\d+)?")
 
 
 def _check_events(v):
@@ -153,9 +154,16 @@ def _check_mail(v):
 
 
 def _url(v):
-    if not isinstance(v, str) or not _URL.fullmatch(v):
+    if not isinstance(v, str) or not _URL.fullmatch(v) or not _parses(v):
         raise ValueError(f"expected an http:// or https:// URL, not {v!r}")
     return v
+
+
+def _parses(url: str) -> bool:
+    """A URL urllib can take apart: printable, and brackets in its host only around an IPv6
+    address (`http://[::1]:8080/`)."""
+    host = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0].rpartition("@")[2]
+    return url.isprintable() and ("[" not in host and "]" not in host or bool(_IPV6_HOST.fullmatch(host)))
 
 
 def _check_webhooks(v):

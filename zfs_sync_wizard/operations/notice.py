@@ -166,7 +166,10 @@ def shown_url(url: str) -> str:
     path segment longer than 8 characters shows its last 4 only, the query and
     any user:password@ not at all.  Short words (ping, start, fail) stay, so one
     hook can still be told from another."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [ in the host: shown by its scheme alone
+        return url.partition(":")[0] + "://..."
     host = parts.netloc.rpartition("@")[2]
     path = "/".join(s if len(s) <= 8 else "..." + s[-4:] for s in parts.path.split("/"))
     return f"{parts.scheme}://{host}{path}" + ("?..." if parts.query else "")
@@ -175,7 +178,14 @@ def shown_url(url: str) -> str:
 def undelivered(record: dict) -> list:
     """One line per notification of a run record that could not be delivered (for --status)."""
     return [
-        f"notification not delivered: {n.get('kind')} ({n.get('when')}) to {n.get('target')}: {n.get('error')}"
+        f"notification not delivered: {n.get('kind')} ({n.get('when')}) to {_target(n)}: {n.get('error')}"
         for n in record.get("notifications", [])
         if not n.get("ok")
     ]
+
+
+def _target(n: dict) -> str:
+    """A notification's target as shown: a webhook's shortened (records written before
+    shown_url held the whole URL)."""
+    target = str(n.get("target", ""))
+    return shown_url(target) if n.get("kind") == "webhook" else target

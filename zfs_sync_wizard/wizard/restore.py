@@ -155,7 +155,10 @@ def _offer_swap(ctx: Context, job: Job, backup: str, endpoint: Endpoint, target:
     done = []
     try:
         for argv in commands:
-            busy.run(ctx.executor, endpoint, argv)  # zfs-fuse calls a just-unmounted dataset busy
+            if argv[1] == "rename":  # zfs-fuse calls a dataset it just unmounted busy for a moment
+                busy.run(ctx.executor, endpoint, argv)
+            else:  # a dataset in use refuses its unmount at once, before anything is renamed
+                ctx.executor.run(endpoint, argv, changes=True)
             done.append(shell_join(argv))
     except ZswError as exc:
         raise ZswError(
