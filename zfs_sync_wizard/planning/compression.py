@@ -41,6 +41,12 @@ class Choice:
         return f"compression: {self.codec or 'none'} ({self.reason})"
 
 
+def untold(props: Mapping[str, str]) -> bool:
+    """Whether the listing cannot tell if a dataset's data compresses: it is stored
+    uncompressed (or its compression is not listed), so its compressratio means nothing."""
+    return props.get("compression", "") in ("", "-", "off")
+
+
 def choose(setting: str, crosses_ssh: bool, send_flags: Sequence[str], props: Mapping[str, str]) -> Choice:
     """The compressor for one dataset's stream.
 
@@ -56,7 +62,7 @@ def choose(setting: str, crosses_ssh: bool, send_flags: Sequence[str], props: Ma
         return Choice(setting, f"transfer.compression: {setting}")
     if "-w" in send_flags:
         return Choice(None, "raw send of encrypted data, which does not compress")
-    stored = props.get("compression", "") not in ("", "-", "off")
+    stored = not untold(props)
     if stored and "-c" in send_flags:
         return Choice(None, f"zfs send -c: blocks travel compressed ({props['compression']})")
     ratio = _ratio(props.get(OWN_RATIO) or props.get("compressratio", ""))
@@ -77,7 +83,7 @@ def of_tree(datasets: Sequence[Mapping[str, str]]) -> dict[str, str]:
     """A tree stream's data as `choose` reads it, from each dataset's listed properties, the root
     first: stored compressed where any dataset is, and the root's `compressratio`, which counts
     its descendants (not its own `refcompressratio`)."""
-    stored = [p["compression"] for p in datasets if p.get("compression", "") not in ("", "-", "off")]
+    stored = [p["compression"] for p in datasets if not untold(p)]
     props = {"compression": stored[0]} if stored else {}
     if datasets and "compressratio" in datasets[0]:
         props["compressratio"] = datasets[0]["compressratio"]
@@ -87,12 +93,6 @@ def of_tree(datasets: Sequence[Mapping[str, str]]) -> dict[str, str]:
 SMALL = 32 << 20  # under auto, a stream this small goes uncompressed (see `small`)
 SAMPLE_FROM = 64 << 20  # under auto, a stream this large is sampled before it is compressed
 SAMPLE = 4 << 20  # bytes of the stream's start the sample reads
-
-
-def untold(props: Mapping[str, str]) -> bool:
-    """Whether the listing cannot tell if a dataset's data compresses: it is stored
-    uncompressed (or its compression is not listed), so its compressratio means nothing."""
-    return props.get("compression", "") in ("", "-", "off")
 
 
 def sampled(codec: str | None, size: int | None, untold_data: bool) -> bool:

@@ -117,10 +117,14 @@ def compressor(s: RunState, name: str, props: dict, flags: list) -> str:
     """A stream's compressor, chosen by its data's properties (said in the dry run and the log);
     "none" for none."""
     choice = compression.choose(s.job.compression, s.job.crosses_ssh, flags, props)
-    if s.job.crosses_ssh:
-        if s.ex.dry_run:
-            s.ex.echo(f"# {name}: {choice.describe()}")
-        log.info("%s: %s", name, choice.describe())
+    return _told(s, name, choice) if s.job.crosses_ssh else choice.codec or "none"
+
+
+def _told(s: RunState, name: str, choice: compression.Choice) -> str:
+    """A compression choice, said in the dry run and the log; its codec ("none" for none)."""
+    if s.ex.dry_run:
+        s.ex.echo(f"# {name}: {choice.describe()}")
+    log.info("%s: %s", name, choice.describe())
     return choice.codec or "none"
 
 
@@ -220,8 +224,9 @@ def stream(
     """
     resumed = False
     size = known if known is not None else estimate(s, send)
-    codec = _unless_small(s, source, codec, size if size is not None else rough)
-    codec = _unless_incompressible(s, source, send, codec, size if size is not None else rough, untold)
+    judged = size if size is not None else rough  # for compressing or not
+    codec = _unless_small(s, source, codec, judged)
+    codec = _unless_incompressible(s, source, send, codec, judged, untold)
     retries = s.job.retries if retries is None else retries
     for attempt in range(retries + 1):
         shown = size if size is not None or s.ex.dry_run else approx
@@ -266,11 +271,8 @@ def _unless_small(s: RunState, source: str, codec: str | None, size: int | None)
     """Under compression: auto, no compressor for a small stream (planning/compression.small)."""
     if s.job.compression != "auto" or codec in (None, "none") or not compression.small(size):
         return codec
-    why = f"compression: none (a small stream, about {sizes.human(size)}: a compressor would hold it back)"
-    if s.ex.dry_run:
-        s.ex.echo(f"# {source}: {why}")
-    log.info("%s: %s", source, why)
-    return "none"
+    why = f"a small stream, about {sizes.human(size)}: a compressor would hold it back"
+    return _told(s, source, compression.Choice(None, why))
 
 
 def _unless_incompressible(
@@ -289,9 +291,7 @@ def _unless_incompressible(
         )
         return codec
     result = s.ex.run(s.src, argv, changes=False, check=False)
-    choice = compression.of_sample(*pl.sample_counts(result.stdout, result.stderr))
-    log.info("%s: %s", source, choice.describe())
-    return choice.codec or "none"
+    return _told(s, source, compression.of_sample(*pl.sample_counts(result.stdout, result.stderr)))
 
 
 def retryable(exc: StageFailed) -> bool:
